@@ -1,0 +1,923 @@
+"""The engine: projects, jobs, credits and a heap of due events on one virtual clock.
+
+Every status change goes through the shared machines (`machine.py`). Commands (create, upload,
+complete, resume, cancel, force) act at the clock's current time; `advance()` / `run_until()` fire
+due events in time order. Work per advance is proportional to the events fired: nothing scans all
+jobs. Processing progress (pages, debits) is computed lazily from the virtual time, so a job in
+processing costs one heap entry, not one per page.
+
+Subscribers are called once per transition, in order, as `fn(record, obj)`, after the transition's
+own bookkeeping (timestamps, pages, credits) and before any follow-up transition it causes.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+import string
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .billing import (
+    DEFAULT_CREDITS,
+    PROJECT_CREATION_CHARGE,
+    Account,
+    estimate_pages,
+    split_pages,
+)
+from .clock import Clock
+from .errors import CommandRejected
+from .machine import fire_job_event, fire_project_event
+from .scenarios import DEFAULT_SCENARIO, Scenario, ScenarioRegistry
+from .statuses import TERMINAL_STATUSES, JobEvent, JobStatus, ProjectStatus
+
+__all__ = [
+    "MAX_DECLARED_BYTES",
+    "MAX_FILES",
+    "CancelOutcome",
+    "Engine",
+    "FileSpec",
+    "Job",
+    "JobFile",
+    "Progress",
+    "Project",
+    "Subscriber",
+    "TransitionRecord",
+]
+
+MAX_FILES = 100
+MAX_DECLARED_BYTES = 10_000_000_000
+_ID_ALPHABET = string.ascii_lowercase + string.digits
+
+
+@dataclass(frozen=True, slots=True)
+class TransitionRecord:
+    """One step of an object's history."""
+
+    kind: str  # "job" | "project"
+    object_id: str
+    event: str
+    src: str
+    dst: str
+    at: float
+    sequence: int  # 1-based position in the object's history
+    forced: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"from": self.src, "to": self.dst, "event": self.event, "at": self.at}
+
+
+@dataclass(frozen=True, slots=True)
+class FileSpec:
+    """A file as declared by an upload or registration."""
+
+    file_name: str
+    size: int
+    content_type: str = "application/pdf"
+    classification: str | None = None
+    sha256: str | None = None
+
+
+class JobFile:
+    __slots__ = (
+        "classification",
+        "content_type",
+        "document_id",
+        "drawing_pages",
+        "error",
+        "failed_pages",
+        "file_name",
+        "first_page",
+        "id",
+        "pages",
+        "sha256",
+        "size",
+        "status",
+        "successful_pages",
+    )
+
+    def __init__(self, file_id: str, document_id: str, spec: FileSpec, status: str) -> None:
+        self.id = file_id
+        self.document_id = document_id
+        self.file_name = spec.file_name
+        self.size = spec.size
+        self.content_type = spec.content_type
+        self.classification = spec.classification
+        self.sha256 = spec.sha256
+        self.status = (
+            status  # pending | uploaded | skipped | processing | completed | failed | cancelled
+        )
+        self.error: tuple[str, str] | None = None
+        self.first_page = 0
+        self.pages = 0
+        self.drawing_pages = 0
+        self.successful_pages = 0
+        self.failed_pages = 0
+
+
+class Project:
+    __slots__ = (
+        "created_at",
+        "gen",
+        "history",
+        "id",
+        "jobs",
+        "name",
+        "org",
+        "state",
+        "updated_at",
+    )
+
+    def __init__(self, project_id: str, org: str, name: str, now: float) -> None:
+        self.id = project_id
+        self.org = org
+        self.name = name
+        self.state: str = ProjectStatus.PROVISIONING.value
+        self.created_at = now
+        self.updated_at = now
+        self.history: list[TransitionRecord] = []
+        self.jobs: list[Job] = []
+        self.gen = 0
+
+    @property
+    def status(self) -> str:
+        return self.state
+
+
+class Job:
+    __slots__ = (
+        "cancel_pending",
+        "completed_at",
+        "created_at",
+        "credits_debited",
+        "credits_held",
+        "error",
+        "expires_at",
+        "external_id",
+        "extra_added",
+        "files",
+        "gen",
+        "history",
+        "id",
+        "meta",
+        "org",
+        "page_count",
+        "page_rates",
+        "pages_done",
+        "proc",
+        "project_id",
+        "scenario",
+        "state",
+        "successful_pages",
+        "updated_at",
+    )
+
+    def __init__(
+        self,
+        job_id: str,
+        project: Project,
+        scenario: Scenario,
+        now: float,
+        external_id: str | None,
+        meta: dict[str, Any] | None,
+    ) -> None:
+        self.id = job_id
+        self.project_id = project.id
+        self.org = project.org
+        self.external_id = external_id
+        self.meta = meta
+        self.scenario = scenario
+        self.state: str = JobStatus.PROVISIONING.value
+        self.created_at = now
+        self.updated_at = now
+        self.completed_at: float | None = None
+        self.expires_at = now + scenario.job_ttl
+        self.files: list[JobFile] = []
+        self.history: list[TransitionRecord] = []
+        self.gen = 0
+        self.error: tuple[str, str] | None = None
+        self.page_count = 0
+        self.page_rates: list[int] | None = None  # per page, fixed at the first preflight
+        self.pages_done = 0
+        self.successful_pages = 0
+        self.credits_held = 0  # reserved and not yet debited or released
+        self.credits_debited = 0
+        self.proc: _Processing | None = None
+        self.cancel_pending = False
+        self.extra_added = False
+
+    @property
+    def status(self) -> str:
+        return self.state
+
+    @property
+    def terminal(self) -> bool:
+        return self.state in TERMINAL_STATUSES
+
+
+class _Processing:
+    """A run of processing from page `start_page` at `started_at` up to `target` (exclusive)."""
+
+    __slots__ = (
+        "cum_cost",
+        "cum_ok",
+        "debited0",
+        "held0",
+        "ok0",
+        "speed",
+        "start_page",
+        "started_at",
+        "stop",
+        "target",
+    )
+
+    def __init__(
+        self,
+        job: Job,
+        started_at: float,
+        speed: float,
+        target: int,
+        stop: int,
+        cum_ok: list[int],
+        cum_cost: list[int],
+    ) -> None:
+        self.started_at = started_at
+        self.start_page = job.pages_done
+        self.speed = speed
+        self.target = target
+        self.stop = stop
+        self.cum_ok = cum_ok
+        self.cum_cost = cum_cost
+        self.ok0 = job.successful_pages
+        self.debited0 = job.credits_debited
+        self.held0 = job.credits_held
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """A job's page and credit figures as of a virtual time."""
+
+    pages_done: int
+    successful_pages: int
+    credits_debited: int
+    credits_held: int
+
+
+@dataclass(frozen=True, slots=True)
+class CancelOutcome:
+    """What a cancel request answers: `cancelled` unless the job already changed otherwise.
+
+    `acknowledged_only` is true when the response says cancelled but the job itself is not
+    (yet) cancelled: a deferred cancel, or one that lost the race with processing.
+    """
+
+    status: str
+    acknowledged_only: bool
+    at: float
+
+
+Subscriber = Callable[[TransitionRecord, "Job | Project"], None]
+_Due = Callable[[Any, int], None]
+
+
+def _fails(i: int, failed: int, total: int) -> bool:
+    """Whether page i is one of `failed` pages spread evenly over `total`."""
+    return (i + 1) * failed // total > i * failed // total
+
+
+class Engine:
+    """The lifecycle core shared by the server, `simulate` and the contract kit."""
+
+    def __init__(
+        self,
+        clock: Clock | None = None,
+        *,
+        scenarios: ScenarioRegistry | None = None,
+        default_scenario: str = DEFAULT_SCENARIO,
+        seed: int | None = None,
+        default_credits: int = DEFAULT_CREDITS,
+    ) -> None:
+        self.clock = clock or Clock()
+        self.scenarios = scenarios or ScenarioRegistry()
+        self.default_scenario = self.scenarios.get(default_scenario)
+        self.default_credits = default_credits
+        self.rng = random.Random(seed)
+        self.now = self.clock.now()
+        self.jobs: dict[str, Job] = {}
+        self.projects: dict[str, Project] = {}
+        self.accounts: dict[str, Account] = {}
+        self._project_names: dict[str, set[str]] = {}
+        self._heap: list[tuple[float, int, _Due, Any, int]] = []
+        self._seq = 0
+        self._subscribers: list[Subscriber] = []
+        self._capture: list[TransitionRecord] | None = None
+        self._queued_scenarios: list[Scenario] = []
+        self._on_enter: dict[str, Callable[[Job], None]] = {
+            JobStatus.PREFLIGHTING: self._enter_preflighting,
+            JobStatus.PROCESSING: self._enter_processing,
+        }
+
+    # ------------------------------------------------------------------ plumbing
+
+    def new_id(self, prefix: str) -> str:
+        return prefix + "".join(self.rng.choices(_ID_ALPHABET, k=26))
+
+    def subscribe(self, fn: Subscriber) -> Callable[[], None]:
+        self._subscribers.append(fn)
+        return lambda: self._subscribers.remove(fn)
+
+    def schedule(self, at: float, fn: _Due, obj: Any, gen: int = 0) -> None:
+        """Call fn(obj, gen) at virtual time `at` (never before now)."""
+        self._seq += 1
+        heapq.heappush(self._heap, (max(at, self.now), self._seq, fn, obj, gen))
+
+    def pending_events(self) -> int:
+        return len(self._heap)
+
+    def next_due(self) -> float | None:
+        return self._heap[0][0] if self._heap else None
+
+    def run_until(self, t: float) -> None:
+        """Fire every event due at or before `t`, in time order; then now = t."""
+        heap = self._heap
+        pop = heapq.heappop
+        while heap and heap[0][0] <= t:
+            at, _, fn, obj, gen = pop(heap)
+            if at > self.now:
+                self.now = at
+            fn(obj, gen)
+        if t > self.now:
+            self.now = t
+
+    def sync(self) -> None:
+        """Catch up with the clock (the realtime clock moves on its own)."""
+        self.run_until(self.clock.now())
+
+    def advance(self, seconds: float) -> list[TransitionRecord]:
+        """Move the clock forward and fire what fell due; returns the transitions fired."""
+        target = self.clock.advance(seconds)
+        outer = self._capture
+        captured: list[TransitionRecord] = []
+        self._capture = captured
+        try:
+            self.run_until(target)
+        finally:
+            self._capture = outer
+            if outer is not None:
+                outer.extend(captured)
+        return captured
+
+    def account(self, org: str) -> Account:
+        acct = self.accounts.get(org)
+        if acct is None:
+            acct = self.accounts[org] = Account(org=org, balance=self.default_credits)
+        return acct
+
+    def set_balance(self, org: str, balance: int) -> Account:
+        acct = self.account(org)
+        acct.balance = balance
+        return acct
+
+    def queue_scenario(self, scenario: Scenario) -> None:
+        """The next job created without an explicit scenario takes this one (FIFO)."""
+        self._queued_scenarios.append(scenario)
+
+    @property
+    def queued_scenarios(self) -> Sequence[Scenario]:
+        return tuple(self._queued_scenarios)
+
+    def _notify(self, rec: TransitionRecord, obj: Job | Project) -> None:
+        if self._capture is not None:
+            self._capture.append(rec)
+        for fn in self._subscribers:
+            fn(rec, obj)
+
+    # ------------------------------------------------------------------ projects
+
+    def create_project(self, org: str, name: str) -> tuple[Project, dict[str, int]]:
+        self.sync_if_behind()
+        names = self._project_names.setdefault(org, set())
+        if name in names:
+            raise CommandRejected(
+                code="name_taken",
+                message=f"a project named {name!r} already exists in this organisation; "
+                "project names must be unique",
+                object_id=name,
+                status="exists",
+            )
+        acct = self.account(org)
+        available = acct.balance
+        charged = min(PROJECT_CREATION_CHARGE, max(available, 0))
+        acct.balance -= charged
+        project = Project(self.new_id("proj_"), org, name, self.now)
+        names.add(name)
+        self.projects[project.id] = project
+        delay = self.default_scenario.project_provisioning_delay
+        if delay <= 0:
+            self._project_transition(project, "provision")
+        else:
+            self.schedule(self.now + delay, self._due_project_provision, project, project.gen)
+        billing = {
+            "availableCredits": available,
+            "creditsCharged": charged,
+            "requiredCredits": PROJECT_CREATION_CHARGE,
+        }
+        return project, billing
+
+    def _due_project_provision(self, project: Project, gen: int) -> None:
+        if project.gen == gen and project.state == ProjectStatus.PROVISIONING:
+            self._project_transition(project, "provision")
+
+    def _project_transition(self, project: Project, event: str, forced: bool = False) -> None:
+        src = project.state
+        fire_project_event(project, event)
+        project.gen += 1
+        project.updated_at = self.now
+        rec = TransitionRecord(
+            "project",
+            project.id,
+            event,
+            src,
+            project.state,
+            self.now,
+            len(project.history) + 1,
+            forced,
+        )
+        project.history.append(rec)
+        self._notify(rec, project)
+
+    def force_project(self, project: Project, event: str) -> TransitionRecord:
+        self.sync_if_behind()
+        self._project_transition(project, event, forced=True)
+        return project.history[-1]
+
+    # ------------------------------------------------------------------ jobs: commands
+
+    def sync_if_behind(self) -> None:
+        now = self.clock.now()
+        if now > self.now or (self._heap and self._heap[0][0] <= now):
+            self.run_until(now)
+
+    def resolve_scenario(self, scenario: Scenario | str | None) -> Scenario:
+        if isinstance(scenario, Scenario):
+            return scenario
+        if scenario is not None:
+            return self.scenarios.get(scenario)
+        if self._queued_scenarios:
+            return self._queued_scenarios.pop(0)
+        return self.default_scenario
+
+    def create_job(
+        self,
+        project: Project,
+        *,
+        external_id: str | None = None,
+        scenario: Scenario | str | None = None,
+        meta: dict[str, Any] | None = None,
+    ) -> Job:
+        self.sync_if_behind()
+        if project.state != ProjectStatus.READY:
+            raise CommandRejected(
+                code="project_not_ready",
+                message=f"project {project.id} is {project.state}; jobs can be created only "
+                "once the project is ready",
+                object_id=project.id,
+                status=project.state,
+            )
+        concrete = self.resolve_scenario(scenario).draw(self.rng)
+        job = Job(self.new_id("job_"), project, concrete, self.now, external_id, meta)
+        self.jobs[job.id] = job
+        project.jobs.append(job)
+        self.schedule(job.expires_at, self._due_expire, job, 0)
+        if concrete.job_provisioning_delay <= 0:
+            self._transition(job, JobEvent.PROVISION)
+        else:
+            self.schedule(
+                self.now + concrete.job_provisioning_delay,
+                self._due_event,
+                job,
+                self._pack(job, JobEvent.PROVISION),
+            )
+        return job
+
+    def add_files(
+        self, job: Job, specs: Sequence[FileSpec], *, status: str = "uploaded"
+    ) -> list[JobFile]:
+        """Store (form upload) or register files; the first ones fire start_upload."""
+        self.sync_if_behind()
+        self._require_upload_window(job)
+        if len(job.files) + len(specs) > MAX_FILES:
+            raise CommandRejected(
+                code="limit_exceeded",
+                message=f"job {job.id} would hold {len(job.files) + len(specs)} files; "
+                f"a job holds at most {MAX_FILES}",
+                object_id=job.id,
+                status=job.state,
+            )
+        declared = sum(f.size for f in job.files) + sum(s.size for s in specs)
+        if declared > MAX_DECLARED_BYTES:
+            raise CommandRejected(
+                code="limit_exceeded",
+                message=f"job {job.id} would declare {declared} bytes; a job declares at most "
+                f"{MAX_DECLARED_BYTES} bytes",
+                object_id=job.id,
+                status=job.state,
+            )
+        added = [JobFile(self.new_id("file_"), self.new_id("doc_"), s, status) for s in specs]
+        job.files.extend(added)
+        job.updated_at = self.now
+        if job.state == JobStatus.AWAITING_UPLOADS:
+            self._transition(job, JobEvent.START_UPLOAD)
+        return added
+
+    def _require_upload_window(self, job: Job) -> None:
+        if job.state == JobStatus.PROVISIONING:
+            raise CommandRejected(
+                code="job_not_ready",
+                message=f"job {job.id} is still provisioning; uploads open at awaiting_uploads",
+                object_id=job.id,
+                status=job.state,
+            )
+        if job.state not in (JobStatus.AWAITING_UPLOADS, JobStatus.UPLOADING):
+            raise CommandRejected(
+                code="uploads_closed",
+                message=f"job {job.id} is {job.state}; uploads are accepted only in "
+                "awaiting_uploads and uploading",
+                object_id=job.id,
+                status=job.state,
+            )
+
+    def mark_uploaded(self, job: Job, file: JobFile) -> None:
+        self.sync_if_behind()
+        self._require_upload_window(job)
+        file.status = "uploaded"
+        job.updated_at = self.now
+
+    def complete_uploads(
+        self,
+        job: Job,
+        include: Iterable[JobFile] | None = None,
+        failed: Iterable[tuple[JobFile, str]] = (),
+    ) -> Job:
+        """Close the upload window: `include` (default: every uploaded file) goes to preflight;
+        `failed` files are marked failed with their reason; other files are skipped."""
+        self.sync_if_behind()
+        if job.state == JobStatus.AWAITING_UPLOADS:
+            raise CommandRejected(
+                code="no_documents",
+                message=f"job {job.id} has no uploaded documents; upload at least one file "
+                "before completing uploads",
+                object_id=job.id,
+                status=job.state,
+            )
+        self._require_upload_window(job)
+        failed_ids = set()
+        for f, reason in failed:
+            f.status = "failed"
+            f.error = ("upload_failed", reason)
+            failed_ids.add(f.id)
+        chosen = (
+            [f for f in job.files if f.status == "uploaded"]
+            if include is None
+            else [f for f in include if f.id not in failed_ids]
+        )
+        if not chosen:
+            raise CommandRejected(
+                code="no_documents",
+                message=f"job {job.id} has no uploaded documents to process; upload a file or "
+                "name uploaded documentIds",
+                object_id=job.id,
+                status=job.state,
+            )
+        chosen_ids = {f.id for f in chosen}
+        for f in job.files:
+            if f.id in chosen_ids:
+                f.status = "uploaded"
+            elif f.id not in failed_ids:
+                f.status = "skipped"
+        self._transition(job, JobEvent.COMPLETE_UPLOADS)
+        return job
+
+    def resume(self, job: Job) -> Job:
+        self.sync_if_behind()
+        self._transition(job, JobEvent.RESUME)
+        return job
+
+    def cancel(self, job: Job) -> CancelOutcome:
+        self.sync_if_behind()
+        if job.state == JobStatus.PROCESSING and not job.cancel_pending:
+            mode = job.scenario.cancel_while_processing
+            if mode == "deferred":
+                self._freeze_processing(job)
+                job.cancel_pending = True
+                job.gen += 1
+                self.schedule(
+                    self.now + job.scenario.cancel_defer_seconds,
+                    self._due_event,
+                    job,
+                    self._pack(job, JobEvent.CANCEL),
+                )
+                return CancelOutcome(JobStatus.CANCELLED, True, self.now)
+            if mode == "race_lost" and job.proc is not None and job.proc.target == job.proc.stop:
+                self._finish_processing_now(job)
+                return CancelOutcome(JobStatus.CANCELLED, True, self.now)
+        elif job.cancel_pending and job.state == JobStatus.PROCESSING:
+            return CancelOutcome(JobStatus.CANCELLED, True, self.now)
+        self._transition(job, JobEvent.CANCEL)
+        return CancelOutcome(JobStatus.CANCELLED, False, self.now)
+
+    def force_job(self, job: Job, event: str) -> TransitionRecord:
+        """Fire `event` now, as the control API's forced events do; pages are settled so the
+        job stays consistent (complete processes the remaining pages, complete_with_errors
+        fails them)."""
+        self.sync_if_behind()
+        if event in (JobEvent.COMPLETE, JobEvent.COMPLETE_WITH_ERRORS) and (
+            job.state == JobStatus.PROCESSING
+        ):
+            self._freeze_processing(job)
+            self._settle_rest(job, succeed=event == JobEvent.COMPLETE)
+        if event == JobEvent.FAIL:
+            job.error = ("forced_failure", "the job was failed through the mock's control API")
+        self._transition(job, event, forced=True)
+        return job.history[-1]
+
+    # ------------------------------------------------------------------ views
+
+    def progress(self, job: Job, at: float | None = None) -> Progress:
+        """Pages and credits as of `at` (default now), without changing the job."""
+        p = job.proc
+        if p is None:
+            return Progress(
+                job.pages_done, job.successful_pages, job.credits_debited, job.credits_held
+            )
+        t = self.now if at is None else at
+        n = min(p.target - p.start_page, max(0, int((t - p.started_at) * p.speed + 1e-9)))
+        return Progress(
+            p.start_page + n,
+            p.ok0 + p.cum_ok[n],
+            p.debited0 + p.cum_cost[n],
+            p.held0 - p.cum_cost[n],
+        )
+
+    def file_stats(self, job: Job) -> None:
+        """Fill each file's successful and failed page counts from the job's page plan."""
+        rates = job.page_rates
+        if rates is None:
+            return
+        prog = self.progress(job)
+        total = len(rates)
+        failed = self._failed_count(job, total)
+        for f in job.files:
+            ok = bad = 0
+            for i in range(f.first_page, min(f.first_page + f.pages, prog.pages_done)):
+                if _fails(i, failed, total):
+                    bad += 1
+                else:
+                    ok += 1
+            f.successful_pages, f.failed_pages = ok, bad
+
+    # ------------------------------------------------------------------ transitions
+
+    def _transition(self, job: Job, event: str, forced: bool = False) -> None:
+        src = job.state
+        fire_job_event(job, event)
+        dst = job.state
+        job.gen += 1
+        now = self.now
+        job.updated_at = now
+        if dst in TERMINAL_STATUSES:
+            self._settle_terminal(job, dst)
+        elif dst == JobStatus.BLOCKED_INSUFFICIENT_CREDITS:
+            self._freeze_processing(job)
+        rec = TransitionRecord("job", job.id, event, src, dst, now, len(job.history) + 1, forced)
+        job.history.append(rec)
+        self._notify(rec, job)
+        enter = self._on_enter.get(dst)
+        if enter is not None and job.state == dst:
+            enter(job)
+
+    @staticmethod
+    def _pack(job: Job, event: str) -> int:
+        # The heap's gen slot carries (gen, event) so a stale entry is skipped cheaply.
+        return job.gen * 16 + _EVENT_CODES[event]
+
+    def _due_event(self, job: Job, packed: int) -> None:
+        gen, code = divmod(packed, 16)
+        if job.gen == gen and job.state not in TERMINAL_STATUSES:
+            self._transition(job, _EVENT_NAMES[code])
+
+    def _due_expire(self, job: Job, _gen: int) -> None:
+        if job.state not in TERMINAL_STATUSES:
+            self._transition(job, JobEvent.EXPIRE)
+
+    # preflight ---------------------------------------------------------------
+
+    def _enter_preflighting(self, job: Job) -> None:
+        if job.page_rates is None:
+            self._plan_pages(job)
+        for f in job.files:
+            if f.status == "uploaded":
+                f.status = "processing"
+        self.schedule(self.now + job.scenario.preflight_delay, self._due_preflight, job, job.gen)
+
+    def _plan_pages(self, job: Job) -> None:
+        acct = self.account(job.org)
+        sc = job.scenario
+        drawing_rate = (
+            sc.drawing_credits_per_page
+            if sc.drawing_credits_per_page is not None
+            else acct.drawing_credits_per_page
+        )
+        document_rate = (
+            sc.document_credits_per_page
+            if sc.document_credits_per_page is not None
+            else acct.document_credits_per_page
+        )
+        rates: list[int] = []
+        for f in job.files:
+            if f.status not in ("uploaded", "processing"):
+                continue
+            n = estimate_pages(f.size, sc.pages_per_file)
+            drawing, document = split_pages(n, f.classification)
+            f.first_page, f.pages, f.drawing_pages = len(rates), n, drawing
+            rates.extend([drawing_rate] * drawing)
+            rates.extend([document_rate] * document)
+        job.page_rates = rates
+        job.page_count = len(rates)
+
+    def _due_preflight(self, job: Job, gen: int) -> None:
+        if job.gen != gen or job.state != JobStatus.PREFLIGHTING:
+            return
+        sc = job.scenario
+        acct = self.account(job.org)
+        rates = job.page_rates or []
+        if sc.preflight_outcome == "fail":
+            job.error = ("preflight_failed", "preflight rejected the uploaded files")
+            self._transition(job, JobEvent.FAIL)
+            return
+        if len(rates) > acct.job_page_limit:
+            job.error = (
+                "page_limit_exceeded",
+                f"the job has an estimated {len(rates)} pages; this organisation's "
+                f"jobPageLimit is {acct.job_page_limit}",
+            )
+            self._transition(job, JobEvent.FAIL)
+            return
+        needed = sum(rates[job.pages_done :]) - job.credits_held
+        if needed > 0:
+            if acct.balance < needed:
+                self._transition(job, JobEvent.BLOCK)
+                return
+            acct.balance -= needed
+            job.credits_held += needed
+        self._transition(job, JobEvent.PASS_PREFLIGHT)
+
+    # processing --------------------------------------------------------------
+
+    def _failed_count(self, job: Job, total: int) -> int:
+        sc = job.scenario
+        if sc.outcome != "completed_with_errors" or total == 0:
+            return 0
+        return max(1, min(total, round(total * sc.failed_page_fraction)))
+
+    def _enter_processing(self, job: Job) -> None:
+        sc = job.scenario
+        rates = job.page_rates
+        if rates is None:  # forced straight from an earlier status
+            self._plan_pages(job)
+            rates = job.page_rates or []
+        if sc.extra_pages and not job.extra_added:
+            acct = self.account(job.org)
+            rate = (
+                (
+                    sc.drawing_credits_per_page
+                    if sc.drawing_credits_per_page is not None
+                    else acct.drawing_credits_per_page
+                )
+                if sc.extra_page_kind == "drawing"
+                else (
+                    sc.document_credits_per_page
+                    if sc.document_credits_per_page is not None
+                    else acct.document_credits_per_page
+                )
+            )
+            rates.extend([rate] * sc.extra_pages)
+            if job.files:
+                last = [f for f in job.files if f.pages or f.status == "processing"]
+                if last:
+                    last[-1].pages += sc.extra_pages
+                    if sc.extra_page_kind == "drawing":
+                        last[-1].drawing_pages += sc.extra_pages
+            job.page_count = len(rates)
+            job.extra_added = True
+        for f in job.files:
+            if f.status == "uploaded":
+                f.status = "processing"
+        total = len(rates)
+        stop = total // 2 if sc.outcome == "failed" else total
+        failed = self._failed_count(job, total)
+        start = job.pages_done
+        cum_ok = [0]
+        cum_cost = [0]
+        ok = cost = 0
+        for i in range(start, stop):
+            if not _fails(i, failed, total):
+                ok += 1
+                cost += rates[i]
+            cum_ok.append(ok)
+            cum_cost.append(cost)
+        if job.credits_held < cost:
+            acct = self.account(job.org)
+            take = min(cost - job.credits_held, max(acct.balance, 0))
+            acct.balance -= take
+            job.credits_held += take
+        held = job.credits_held
+        target = stop
+        if cost > held:
+            target = start + next(k for k in range(len(cum_cost)) if cum_cost[k] > held) - 1
+        job.proc = _Processing(job, self.now, sc.pages_per_second, target, stop, cum_ok, cum_cost)
+        due = self.now + (target - start) / sc.pages_per_second
+        self.schedule(due, self._due_milestone, job, job.gen)
+
+    def _due_milestone(self, job: Job, gen: int) -> None:
+        if job.gen != gen or job.state != JobStatus.PROCESSING or job.proc is None:
+            return
+        self._transition(job, self._milestone_event(job))
+
+    def _milestone_event(self, job: Job) -> str:
+        p = job.proc
+        assert p is not None
+        if p.target < p.stop:
+            return JobEvent.BLOCK
+        if job.scenario.outcome == "failed":
+            job.error = ("processing_failed", "processing failed; see the documents for details")
+            return JobEvent.FAIL
+        if self._failed_count(job, job.page_count):
+            return JobEvent.COMPLETE_WITH_ERRORS
+        return JobEvent.COMPLETE
+
+    def _finish_processing_now(self, job: Job) -> None:
+        """race_lost: processing reaches its end at once, then the job ends as it would have."""
+        p = job.proc
+        assert p is not None
+        p.started_at = self.now - (p.target - p.start_page) / p.speed
+        self._transition(job, self._milestone_event(job))
+
+    def _freeze_processing(self, job: Job) -> None:
+        """Write lazily computed progress into the job and stop the processing run."""
+        if job.proc is None:
+            return
+        prog = self.progress(job)
+        job.pages_done = prog.pages_done
+        job.successful_pages = prog.successful_pages
+        job.credits_debited = prog.credits_debited
+        job.credits_held = prog.credits_held
+        job.proc = None
+
+    def _settle_rest(self, job: Job, *, succeed: bool) -> None:
+        rates = job.page_rates or []
+        acct = self.account(job.org)
+        for i in range(job.pages_done, len(rates)):
+            if succeed:
+                cost = rates[i]
+                from_held = min(cost, job.credits_held)
+                job.credits_held -= from_held
+                from_balance = min(cost - from_held, max(acct.balance, 0))
+                acct.balance -= from_balance
+                job.credits_debited += from_held + from_balance
+                job.successful_pages += 1
+        job.pages_done = len(rates)
+
+    def _settle_terminal(self, job: Job, dst: str) -> None:
+        self._freeze_processing(job)
+        job.completed_at = self.now
+        job.cancel_pending = False
+        if job.credits_held:
+            self.account(job.org).balance += job.credits_held
+            job.credits_held = 0
+        if dst in (JobStatus.COMPLETED, JobStatus.COMPLETED_WITH_ERRORS):
+            self.file_stats(job)
+            for f in job.files:
+                if f.status == "processing":
+                    f.status = "completed" if f.successful_pages or not f.pages else "failed"
+        else:
+            new = "failed" if dst == JobStatus.FAILED else "cancelled"
+            for f in job.files:
+                if f.status in ("pending", "uploaded", "processing"):
+                    f.status = new
+            if dst == JobStatus.FAILED and job.error is None:
+                job.error = ("processing_failed", "the job failed")
+
+    def forget(self, job: Job) -> None:
+        """Drop a job's bulk (files, history, page plan); `simulate` keeps memory flat."""
+        self.jobs.pop(job.id, None)
+        job.files = []
+        job.history = []
+        job.page_rates = None
+        job.proc = None
+
+
+_EVENT_NAMES: list[str] = [e.value for e in JobEvent]
+_EVENT_CODES: dict[str, int] = {name: i for i, name in enumerate(_EVENT_NAMES)}
+assert len(_EVENT_NAMES) <= 16

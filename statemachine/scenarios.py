@@ -1,0 +1,222 @@
+"""Scenarios: how the simulated Plangrep behaves for a job (API.md part B, "Time")."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .errors import ScenarioError, UnknownScenario
+
+__all__ = [
+    "BUILTIN_SCENARIOS",
+    "DEFAULT_SCENARIO",
+    "Scenario",
+    "ScenarioRegistry",
+    "load_scenario_dir",
+    "load_scenario_file",
+    "parse_scenario",
+]
+
+SEVEN_DAYS = 7 * 24 * 3600.0
+
+
+class Scenario(BaseModel):
+    """Every knob of a scenario; all have defaults, so `{"name": "x"}` is a valid scenario."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_\-]+$")
+    description: str = ""
+    job_provisioning_delay: float = Field(0.0, ge=0, allow_inf_nan=False)
+    project_provisioning_delay: float = Field(5.0, ge=0, allow_inf_nan=False)
+    preflight_delay: float = Field(3.0, ge=0, allow_inf_nan=False)
+    preflight_outcome: Literal["pass", "fail"] = "pass"
+    pages_per_file: int | None = Field(None, ge=1, le=100_000)
+    pages_per_second: float = Field(1.0, gt=0, allow_inf_nan=False)
+    outcome: Literal["completed", "completed_with_errors", "failed"] = "completed"
+    failed_page_fraction: float = Field(0.0, ge=0, le=1, allow_inf_nan=False)
+    extra_pages: int = Field(0, ge=0, le=1_000_000)
+    extra_page_kind: Literal["drawing", "document"] = "document"
+    drawing_credits_per_page: int | None = Field(None, ge=0, le=1_000_000)
+    document_credits_per_page: int | None = Field(None, ge=0, le=1_000_000)
+    job_ttl: float = Field(SEVEN_DAYS, gt=0, allow_inf_nan=False)
+    cancel_while_processing: Literal["immediate", "deferred", "race_lost"] = "immediate"
+    cancel_defer_seconds: float = Field(10.0, ge=0, allow_inf_nan=False)
+    randomize: bool = False
+
+    @model_validator(mode="after")
+    def _fraction_needs_errors(self) -> Scenario:
+        if self.outcome == "completed_with_errors" and self.failed_page_fraction == 0:
+            raise ValueError(
+                "outcome completed_with_errors needs failed_page_fraction > 0 (0 < f <= 1)"
+            )
+        return self
+
+    def draw(self, rng: random.Random) -> Scenario:
+        """The concrete scenario of one job: itself, or a seeded random draw for `randomize`."""
+        if not self.randomize:
+            return self
+        outcome = rng.choices(
+            ["completed", "completed_with_errors", "failed"], weights=[70, 20, 10]
+        )[0]
+        return self.model_copy(
+            update={
+                "randomize": False,
+                "preflight_outcome": "fail" if rng.random() < 0.05 else "pass",
+                "preflight_delay": rng.uniform(1, 10),
+                "pages_per_second": rng.uniform(0.2, 5),
+                "outcome": outcome,
+                "failed_page_fraction": rng.uniform(0.05, 0.5)
+                if outcome == "completed_with_errors"
+                else 0.0,
+                "extra_pages": rng.choice([0, 0, 0, 2, 50]),
+                # a few jobs get a TTL shorter than their processing and expire
+                "job_ttl": rng.uniform(30, 120) if rng.random() < 0.05 else self.job_ttl,
+                "cancel_while_processing": rng.choice(["immediate", "deferred", "race_lost"]),
+            }
+        )
+
+
+DEFAULT_SCENARIO = "happy"
+
+_BUILTINS: list[dict[str, Any]] = [
+    {"name": "happy", "description": "Every job completes."},
+    {
+        "name": "with_errors",
+        "description": "Processing ends completed_with_errors; 25% of pages fail (and are free).",
+        "outcome": "completed_with_errors",
+        "failed_page_fraction": 0.25,
+    },
+    {
+        "name": "processing_fails",
+        "description": "The job fails halfway through processing.",
+        "outcome": "failed",
+    },
+    {
+        "name": "preflight_fails",
+        "description": "The job fails at preflight; nothing is reserved or debited.",
+        "preflight_outcome": "fail",
+    },
+    {
+        "name": "expensive",
+        "description": "Every file is 400 pages at 50 credits a page: the reservation exceeds a "
+        "default balance and the job blocks at preflight.",
+        "pages_per_file": 400,
+        "pages_per_second": 50.0,
+        "drawing_credits_per_page": 50,
+        "document_credits_per_page": 50,
+    },
+    {
+        "name": "runs_dry",
+        "description": "Processing finds 1,500 drawing pages beyond the estimate and blocks "
+        "mid-processing when the balance runs out.",
+        "pages_per_second": 20.0,
+        "extra_pages": 1500,
+        "extra_page_kind": "drawing",
+    },
+    {
+        "name": "slow",
+        "description": "Slow preflight and processing (one page every 10 s).",
+        "preflight_delay": 60.0,
+        "pages_per_second": 0.1,
+    },
+    {
+        "name": "cold_start",
+        "description": "Jobs take 30 s to provision; the create response says provisioning.",
+        "job_provisioning_delay": 30.0,
+    },
+    {
+        "name": "cancel_deferred",
+        "description": "A cancel while processing answers cancelled, but GET keeps saying "
+        "processing for 10 s.",
+        "pages_per_second": 0.05,
+        "cancel_while_processing": "deferred",
+    },
+    {
+        "name": "cancel_race_lost",
+        "description": "A cancel while processing loses the race: the job ends completed.",
+        "pages_per_second": 0.05,
+        "cancel_while_processing": "race_lost",
+    },
+    {
+        "name": "random",
+        "description": "Seeded random outcome, timing, page count, TTL and cancel behaviour per "
+        "job; over many jobs every terminal status is reached.",
+        "randomize": True,
+    },
+]
+
+BUILTIN_SCENARIOS: dict[str, Scenario] = {d["name"]: Scenario(**d) for d in _BUILTINS}
+
+
+def _first_error(source: str, exc: ValidationError) -> ScenarioError:
+    err = exc.errors()[0]
+    field = ".".join(str(p) for p in err["loc"]) or "(scenario)"
+    msg = err["msg"]
+    if err["type"] == "extra_forbidden":
+        msg = f"unknown field; allowed fields: {', '.join(Scenario.model_fields)}"
+    return ScenarioError(source=source, field=field, message=msg)
+
+
+def parse_scenario(data: Any, *, source: str = "inline") -> Scenario:
+    """Validate a scenario object; ScenarioError names the source and the first bad field."""
+    if not isinstance(data, dict):
+        raise ScenarioError(
+            source=source,
+            field="(scenario)",
+            message=f"a scenario is a JSON object, got {type(data).__name__}",
+        )
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise _first_error(source, exc) from None
+
+
+def load_scenario_file(path: str | Path) -> Scenario:
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ScenarioError(source=str(path), field="(file)", message=str(exc)) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ScenarioError(source=str(path), field="(file)", message=f"not JSON: {exc}") from None
+    scenario = parse_scenario(data, source=str(path))
+    if scenario.name != path.stem:
+        raise ScenarioError(
+            source=str(path),
+            field="name",
+            message=f"name {scenario.name!r} must equal the file name {path.stem!r}",
+        )
+    return scenario
+
+
+def load_scenario_dir(directory: str | Path) -> dict[str, Scenario]:
+    return {p.stem: load_scenario_file(p) for p in sorted(Path(directory).glob("*.json"))}
+
+
+class ScenarioRegistry:
+    """Built-in plus registered scenarios, looked up by name."""
+
+    def __init__(self, extra: dict[str, Scenario] | None = None) -> None:
+        self._by_name: dict[str, Scenario] = dict(BUILTIN_SCENARIOS)
+        if extra:
+            self._by_name.update(extra)
+
+    def register(self, scenario: Scenario) -> None:
+        self._by_name[scenario.name] = scenario
+
+    def get(self, name: str) -> Scenario:
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise UnknownScenario(name=name, known=self._by_name) from None
+
+    def names(self) -> list[str]:
+        return sorted(self._by_name)
+
+    def all(self) -> list[Scenario]:
+        return [self._by_name[n] for n in self.names()]
