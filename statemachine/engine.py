@@ -223,6 +223,7 @@ class _Processing:
         "cum_cost",
         "cum_ok",
         "debited0",
+        "due",
         "held0",
         "ok0",
         "speed",
@@ -252,6 +253,7 @@ class _Processing:
         self.ok0 = job.successful_pages
         self.debited0 = job.credits_debited
         self.held0 = job.credits_held
+        self.due = started_at + (target - self.start_page) / speed
 
 
 @dataclass(frozen=True, slots=True)
@@ -652,7 +654,10 @@ class Engine:
                 job.pages_done, job.successful_pages, job.credits_debited, job.credits_held
             )
         t = self.now if at is None else at
-        n = min(p.target - p.start_page, max(0, int((t - p.started_at) * p.speed + 1e-9)))
+        if t >= p.due:  # exact at the milestone, whatever the float error of the product below
+            n = p.target - p.start_page
+        else:
+            n = min(p.target - p.start_page, max(0, int((t - p.started_at) * p.speed + 1e-6)))
         return Progress(
             p.start_page + n,
             p.ok0 + p.cum_ok[n],
@@ -756,10 +761,12 @@ class Engine:
             job.error = ("preflight_failed", "preflight rejected the uploaded files")
             self._transition(job, JobEvent.FAIL)
             return
-        if len(rates) > acct.job_page_limit:
+        # the limit applies to the estimate; pages found beyond it during processing do not count
+        estimated = len(rates) - (sc.extra_pages if job.extra_added else 0)
+        if estimated > acct.job_page_limit:
             job.error = (
                 "page_limit_exceeded",
-                f"the job has an estimated {len(rates)} pages; this organisation's "
+                f"the job has an estimated {estimated} pages; this organisation's "
                 f"jobPageLimit is {acct.job_page_limit}",
             )
             self._transition(job, JobEvent.FAIL)
@@ -837,8 +844,7 @@ class Engine:
         if cost > held:
             target = start + next(k for k in range(len(cum_cost)) if cum_cost[k] > held) - 1
         job.proc = _Processing(job, self.now, sc.pages_per_second, target, stop, cum_ok, cum_cost)
-        due = self.now + (target - start) / sc.pages_per_second
-        self.schedule(due, self._due_milestone, job, job.gen)
+        self.schedule(job.proc.due, self._due_milestone, job, job.gen)
 
     def _due_milestone(self, job: Job, gen: int) -> None:
         if job.gen != gen or job.state != JobStatus.PROCESSING or job.proc is None:
@@ -862,6 +868,7 @@ class Engine:
         p = job.proc
         assert p is not None
         p.started_at = self.now - (p.target - p.start_page) / p.speed
+        p.due = self.now
         self._transition(job, self._milestone_event(job))
 
     def _freeze_processing(self, job: Job) -> None:

@@ -1,0 +1,310 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from statemachine import (
+    TERMINAL_STATUSES,
+    CommandRejected,
+    Engine,
+    FileSpec,
+    InvalidTransition,
+    Job,
+    Project,
+    TransitionRecord,
+    format_time,
+    job_edges,
+)
+
+from .conftest import ORIGIN, run_to_rest
+
+Submit = Callable[..., Job]
+EDGES = {(s, d, e) for s, d, e in job_edges()}
+
+
+def statuses(job: Job) -> list[str]:
+    return [job.history[0].src] + [r.dst for r in job.history]
+
+
+def assert_valid_path(job: Job) -> None:
+    assert job.history[0].src == "provisioning"
+    for prev, rec in zip(job.history, job.history[1:], strict=False):
+        assert rec.src == prev.dst
+        assert rec.at >= prev.at
+    for rec in job.history:
+        assert (rec.src, rec.dst, rec.event) in EDGES
+    assert sum(r.dst in TERMINAL_STATUSES for r in job.history) <= 1
+
+
+def test_happy_path_statuses_timestamps_pages_and_credits(engine: Engine, submit: Submit) -> None:
+    balance0 = engine.account("org_a").balance
+    job = submit("happy", sizes=(250_000,))
+    run_to_rest(engine, job)
+    assert statuses(job) == [
+        "provisioning",
+        "awaiting_uploads",
+        "uploading",
+        "preflighting",
+        "processing",
+        "completed",
+    ]
+    assert_valid_path(job)
+    assert job.page_count == 3  # ceil(250 kB / 100 kB)
+    assert job.successful_pages == 3
+    assert job.credits_debited == 3  # document pages at 1 credit
+    assert job.credits_held == 0
+    assert engine.account("org_a").balance == balance0 - 3
+    assert job.completed_at == job.history[-1].at
+    assert job.expires_at == job.created_at + 7 * 24 * 3600
+    assert [f.status for f in job.files] == ["completed"]
+
+
+def test_drawing_pages_cost_ten(engine: Engine, submit: Submit) -> None:
+    job = submit("happy", sizes=(200_000, 100_000), classification="plans")
+    run_to_rest(engine, job)
+    assert job.page_count == 3
+    assert job.credits_debited == 30
+
+
+def test_mixed_is_half_drawing(engine: Engine, submit: Submit) -> None:
+    job = submit("happy", sizes=(400_000,), classification="mixed")
+    run_to_rest(engine, job)
+    assert job.credits_debited == 2 * 10 + 2 * 1
+
+
+def test_expensive_blocks_at_preflight_then_top_up_and_resume(
+    engine: Engine, submit: Submit
+) -> None:
+    job = submit("expensive")
+    run_to_rest(engine, job)
+    assert job.state == "blocked_insufficient_credits"
+    assert job.history[-1].src == "preflighting"
+    assert job.credits_held == 0 and job.credits_debited == 0
+    with pytest.raises(InvalidTransition):
+        engine.resume(engine.create_job(engine.projects[job.project_id]))
+    engine.set_balance("org_a", 50_000)
+    engine.resume(job)
+    assert job.state == "preflighting"
+    run_to_rest(engine, job)
+    assert job.state == "completed"
+    assert job.credits_debited == 400 * 50
+    assert engine.account("org_a").balance == 50_000 - 400 * 50
+
+
+def test_runs_dry_blocks_mid_processing_and_resumes_where_it_stopped(
+    engine: Engine, submit: Submit
+) -> None:
+    start = engine.account("org_a").balance
+    job = submit("runs_dry", sizes=(100_000,))
+    run_to_rest(engine, job)
+    assert job.state == "blocked_insufficient_credits"
+    assert job.history[-1].src == "processing"
+    done = job.pages_done
+    assert 0 < done < job.page_count == 1 + 1500
+    assert job.successful_pages == done
+    assert engine.account("org_a").balance + job.credits_debited + job.credits_held == start
+    debited_before, held_before = job.credits_debited, job.credits_held
+    engine.set_balance("org_a", 100_000)
+    engine.resume(job)
+    assert job.pages_done == done  # nothing re-processed or lost
+    run_to_rest(engine, job)
+    assert job.state == "completed"
+    assert job.successful_pages == 1501
+    assert job.credits_debited == 1 + 1500 * 10
+    # the credits still held at the block pay for the first pages after the resume
+    spent = job.credits_debited - debited_before - held_before
+    assert engine.account("org_a").balance == 100_000 - spent
+    assert_valid_path(job)
+
+
+def test_progress_is_lazy_and_monotonic(engine: Engine, submit: Submit) -> None:
+    job = submit("slow", sizes=(500_000,))  # 5 pages at 0.1 page/s
+    engine.advance(60)  # preflight
+    assert job.state == "processing"
+    seen = []
+    for _ in range(6):
+        p = engine.progress(job)
+        seen.append(p.pages_done)
+        assert p.credits_debited == p.successful_pages  # document pages, none failing
+        assert p.credits_held + p.credits_debited == 5
+        engine.advance(10)
+    assert seen == sorted(seen) and seen[0] == 0 and seen[-1] == 5
+    assert job.state == "completed"
+
+
+def test_with_errors_failed_pages_are_free(engine: Engine, submit: Submit) -> None:
+    job = submit("with_errors", sizes=(800_000,))
+    run_to_rest(engine, job)
+    assert job.state == "completed_with_errors"
+    assert job.page_count == 8
+    assert job.successful_pages == 6  # 25% of 8 fail
+    assert job.credits_debited == 6
+
+
+def test_processing_fails_keeps_the_pages_already_billed(engine: Engine, submit: Submit) -> None:
+    job = submit("processing_fails", sizes=(1_000_000,))
+    run_to_rest(engine, job)
+    assert job.state == "failed"
+    assert job.error is not None and job.error[0] == "processing_failed"
+    assert job.successful_pages == 5 and job.credits_debited == 5
+    assert [f.status for f in job.files] == ["failed"]
+
+
+def test_preflight_fails_reserves_nothing(engine: Engine, submit: Submit) -> None:
+    before = engine.account("org_a").balance
+    job = submit("preflight_fails")
+    run_to_rest(engine, job)
+    assert job.state == "failed" and job.history[-1].src == "preflighting"
+    assert job.error is not None and job.error[0] == "preflight_failed"
+    assert engine.account("org_a").balance == before
+
+
+def test_page_limit_fails_the_job_at_preflight(engine: Engine, project: Project) -> None:
+    engine.scenarios.register(
+        engine.scenarios.get("happy").model_copy(update={"name": "big", "pages_per_file": 501})
+    )
+    job = engine.create_job(project, scenario="big")
+    engine.add_files(job, [FileSpec("a.pdf", 10)])
+    engine.complete_uploads(job)
+    run_to_rest(engine, job)
+    assert job.state == "failed"
+    assert job.error is not None and job.error[0] == "page_limit_exceeded"
+    assert "jobPageLimit is 500" in job.error[1]
+
+
+def test_cold_start_job_provisions_later(engine: Engine, project: Project) -> None:
+    job = engine.create_job(project, scenario="cold_start")
+    assert job.state == "provisioning"
+    with pytest.raises(CommandRejected) as info:
+        engine.add_files(job, [FileSpec("a.pdf", 10)])
+    assert info.value.code == "job_not_ready"
+    engine.advance(29.9)
+    assert job.state == "provisioning"
+    engine.advance(0.1)
+    assert job.state == "awaiting_uploads"
+
+
+def test_default_job_is_awaiting_uploads_at_creation(engine: Engine, project: Project) -> None:
+    job = engine.create_job(project)
+    assert job.state == "awaiting_uploads"
+    assert [(r.src, r.dst) for r in job.history] == [("provisioning", "awaiting_uploads")]
+
+
+def test_cancel_immediate(engine: Engine, submit: Submit) -> None:
+    job = submit("slow")
+    engine.advance(61)
+    outcome = engine.cancel(job)
+    assert outcome.status == "cancelled" and not outcome.acknowledged_only
+    assert job.state == "cancelled"
+    with pytest.raises(InvalidTransition, match="terminal"):
+        engine.cancel(job)
+
+
+def test_cancel_deferred_keeps_processing_for_n_seconds(engine: Engine, submit: Submit) -> None:
+    job = submit("cancel_deferred")
+    engine.advance(3)
+    assert job.state == "processing"
+    outcome = engine.cancel(job)
+    assert outcome.acknowledged_only and outcome.status == "cancelled"
+    assert job.state == "processing"
+    assert engine.cancel(job).acknowledged_only  # a repeat is acknowledged again
+    engine.advance(9.9)
+    assert job.state == "processing"
+    engine.advance(0.1)
+    assert job.state == "cancelled"
+    assert job.credits_held == 0
+
+
+def test_cancel_race_lost_ends_completed(engine: Engine, submit: Submit) -> None:
+    job = submit("cancel_race_lost", sizes=(300_000,))
+    engine.advance(3)
+    outcome = engine.cancel(job)
+    assert outcome.acknowledged_only
+    assert job.state == "completed"
+    assert job.successful_pages == 3
+
+
+def test_abandoned_job_expires_at_ttl(engine: Engine, project: Project) -> None:
+    job = engine.create_job(project)
+    engine.advance(7 * 24 * 3600 - 1)
+    assert job.state == "awaiting_uploads"
+    fired = engine.advance(1)
+    assert job.state == "expired"
+    assert [r.event for r in fired] == ["expire"]
+    assert format_time(job.completed_at or 0) == "2024-11-09T09:00:05.000Z"
+
+
+def test_terminal_jobs_absorb(engine: Engine, submit: Submit) -> None:
+    job = submit()
+    run_to_rest(engine, job)
+    for event in ("cancel", "expire", "resume", "complete", "fail", "provision"):
+        with pytest.raises(InvalidTransition):
+            engine.force_job(job, event)
+    assert job.state == "completed"
+
+
+def test_upload_window_rules(engine: Engine, project: Project) -> None:
+    job = engine.create_job(project)
+    with pytest.raises(CommandRejected) as info:
+        engine.complete_uploads(job)
+    assert info.value.code == "no_documents"
+    with pytest.raises(CommandRejected) as info:
+        engine.add_files(job, [FileSpec(f"{i}.pdf", 1) for i in range(101)])
+    assert info.value.code == "limit_exceeded" and "at most 100" in str(info.value)
+    with pytest.raises(CommandRejected) as info:
+        engine.add_files(job, [FileSpec("a.pdf", 6_000_000_000), FileSpec("b", 4_000_000_001)])
+    assert info.value.code == "limit_exceeded"
+    assert job.state == "awaiting_uploads" and job.files == []
+    engine.add_files(job, [FileSpec("a.pdf", 1)])
+    engine.complete_uploads(job)
+    with pytest.raises(CommandRejected) as info:
+        engine.add_files(job, [FileSpec("b.pdf", 1)])
+    assert info.value.code == "uploads_closed"
+
+
+def test_project_rules(engine: Engine) -> None:
+    project, billing = engine.create_project("org_b", "p")
+    assert billing == {"availableCredits": 10_000, "creditsCharged": 50, "requiredCredits": 50}
+    with pytest.raises(CommandRejected) as info:
+        engine.create_job(project)
+    assert info.value.code == "project_not_ready"
+    with pytest.raises(CommandRejected) as info:
+        engine.create_project("org_b", "p")
+    assert info.value.code == "name_taken"
+    engine.create_project("org_c", "p")  # names are unique per organisation only
+
+
+def test_advance_fires_in_time_order_and_notifies_subscribers(
+    engine: Engine, project: Project
+) -> None:
+    seen: list[TransitionRecord] = []
+    engine.subscribe(lambda rec, obj: seen.append(rec))
+    jobs = []
+    for delay in (3.0, 1.0, 2.0):
+        sc = engine.scenarios.get("happy").model_copy(
+            update={"name": f"d{delay}", "job_provisioning_delay": delay}
+        )
+        jobs.append(engine.create_job(project, scenario=sc))
+    fired = engine.advance(5)
+    assert [r.at for r in fired] == sorted(r.at for r in fired)
+    assert [r.object_id for r in fired] == [jobs[1].id, jobs[2].id, jobs[0].id]
+    assert seen == fired
+    assert fired[0].at == ORIGIN + 5 + 1.0  # project provisioning took 5 s
+
+
+def test_forced_events_follow_the_machine(engine: Engine, project: Project) -> None:
+    job = engine.create_job(project)
+    with pytest.raises(InvalidTransition, match="awaiting_uploads allows: cancel, expire"):
+        engine.force_job(job, "complete")
+    rec = engine.force_job(job, "start_upload")
+    assert rec.forced and job.state == "uploading"
+
+
+def test_forced_complete_settles_the_remaining_pages(engine: Engine, submit: Submit) -> None:
+    job = submit("slow", sizes=(500_000,))
+    engine.advance(60)
+    engine.force_job(job, "complete")
+    assert job.state == "completed"
+    assert job.successful_pages == job.page_count == 5
+    assert job.credits_debited == 5 and job.credits_held == 0

@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from statemachine import (
+    TERMINAL_STATUSES,
+    InvalidTransition,
+    JobEvent,
+    JobStatus,
+    allowed_events,
+    fire_job_event,
+    fire_project_event,
+    job_edges,
+)
+
+
+class Obj:
+    __slots__ = ("id", "state")
+
+    def __init__(self, state: str = "provisioning") -> None:
+        self.id = "job_test"
+        self.state = state
+
+
+TABLE = {(src, event): dst for src, dst, event in job_edges()}
+
+
+def test_eleven_statuses_five_terminal_eleven_events() -> None:
+    assert len(JobStatus) == 11
+    assert len(JobEvent) == 11
+    assert {
+        "completed",
+        "completed_with_errors",
+        "failed",
+        "cancelled",
+        "expired",
+    } == TERMINAL_STATUSES
+
+
+def test_block_is_allowed_from_preflighting_and_processing() -> None:
+    assert TABLE[("preflighting", "block")] == "blocked_insufficient_credits"
+    assert TABLE[("processing", "block")] == "blocked_insufficient_credits"
+
+
+def test_invalid_transition_names_status_and_allowed_events() -> None:
+    job = Obj("processing")
+    with pytest.raises(InvalidTransition) as info:
+        fire_job_event(job, "resume")
+    err = info.value
+    assert (err.object_id, err.event, err.status) == ("job_test", "resume", "processing")
+    assert "cannot resume job job_test: status processing allows:" in str(err)
+    assert "complete" in err.allowed and "resume" not in err.allowed
+    assert job.state == "processing"
+
+
+def test_terminal_status_message_says_nothing_is_allowed() -> None:
+    with pytest.raises(InvalidTransition, match="is terminal and allows no event"):
+        fire_job_event(Obj("completed"), "cancel")
+
+
+def test_unknown_event_is_an_invalid_transition_not_a_machine_error() -> None:
+    with pytest.raises(InvalidTransition, match="cannot explode"):
+        fire_job_event(Obj(), "explode")
+
+
+def test_project_machine() -> None:
+    project = Obj()
+    fire_project_event(project, "provision")
+    assert project.state == "ready"
+    with pytest.raises(InvalidTransition, match="project job_test: status ready is terminal"):
+        fire_project_event(project, "provision")
+
+
+@settings(max_examples=300)
+@given(st.lists(st.sampled_from([e.value for e in JobEvent] + ["bogus"]), max_size=30))
+def test_random_event_sequences_follow_the_table(events: list[str]) -> None:
+    job = Obj()
+    path = [job.state]
+    for event in events:
+        before = job.state
+        expected = TABLE.get((before, event))
+        if expected is None:
+            with pytest.raises(InvalidTransition):
+                fire_job_event(job, event)
+            assert job.state == before
+        else:
+            fire_job_event(job, event)
+            assert job.state == expected
+            path.append(job.state)
+        assert set(allowed_events(job.state)) == {e for (s, e) in TABLE if s == job.state}
+    # the path is a walk over the table's edges and nothing follows a terminal status
+    for a, b in itertools.pairwise(path):
+        assert a not in TERMINAL_STATUSES
+        assert any(TABLE.get((a, e)) == b for e in JobEvent)
