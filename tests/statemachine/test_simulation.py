@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from statemachine import simulate
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mock_server", "simulate", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_random_reaches_every_terminal_status_and_is_deterministic() -> None:
+    a = run_cli("--jobs", "3000", "--scenario", "random", "--seed", "1", "--json")
+    b = run_cli("--jobs", "3000", "--scenario", "random", "--seed", "1", "--json")
+    assert a.returncode == 0, a.stderr
+    assert a.stdout == b.stdout
+    report = json.loads(a.stdout)
+    assert report["jobs"] == 3000
+    assert set(report["terminal"]) == {
+        "completed",
+        "completed_with_errors",
+        "failed",
+        "cancelled",
+        "expired",
+    }
+    assert all(n > 0 for n in report["terminal"].values()), report["terminal"]
+    assert sum(report["terminal"].values()) == 3000
+    assert set(report["time_to_terminal_s"]) == {"p50", "p90", "p99"}
+    t = report["time_to_terminal_s"]
+    assert 0 < t["p50"] <= t["p90"] <= t["p99"]
+    assert report["transitions"]["provision"] == 3000
+    assert report["successful_pages"] <= report["pages"]
+
+
+def test_another_seed_gives_another_run() -> None:
+    assert (
+        simulate(500, scenario="random", seed=1).to_json()
+        != simulate(500, scenario="random", seed=2).to_json()
+    )
+
+
+def test_table_output_and_errors() -> None:
+    out = run_cli("--jobs", "50", "--scenario", "with_errors")
+    assert out.returncode == 0
+    assert "completed_with_errors" in out.stdout and "time to terminal" in out.stdout
+    bad = run_cli("--jobs", "5", "--scenario", "nope")
+    assert bad.returncode == 2 and "unknown scenario 'nope'; known scenarios:" in bad.stderr
+    neg = run_cli("--jobs", "-1")
+    assert neg.returncode == 2 and "--jobs must be >= 0" in neg.stderr
+
+
+@pytest.mark.parametrize("scenario", ["happy", "expensive", "runs_dry", "preflight_fails"])
+def test_each_builtin_simulates_to_terminal(scenario: str) -> None:
+    report = simulate(200, scenario=scenario, seed=3)
+    assert sum(report.terminal.values()) == 200
