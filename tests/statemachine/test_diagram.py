@@ -84,3 +84,10 @@ def test_dot_format_lists_every_edge_and_terminal_status() -> None:
     assert "doublecircle" in out
     for status in JobStatus:
         assert status.value in out
+
+
+def test_readme_embeds_the_current_diagram() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = re.search(r"```mermaid\n(.*?)```", readme, re.S)
+    assert block is not None, "README.md has no mermaid block"
+    assert block[1] == render_diagram("mermaid")
