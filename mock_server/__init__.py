@@ -2,4 +2,9 @@
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from .app import create_app
+from .config import MockConfig
+from .errors import ApiError
+from .state import STATE_KEY, MockState
+
+__all__ = ["STATE_KEY", "ApiError", "MockConfig", "MockState", "create_app"]
