@@ -1,0 +1,261 @@
+"""The v1 result document (API.md part A, "Results") and `GET /jobs/{jobId}/result`.
+
+The mock extracts nothing, so `evidence`, `warnings`, each document's `artifacts` and `sheets` are
+empty arrays; `specifications` is `[]` for specifications and mixed documents and `docs` is `[]`
+for documents, addenda and mixed ones (null otherwise, as Plangrep documents them). What the mock
+does know is exact: one document per file with its page counts, usage by drawing and document pages
+with the per-page rates that were charged, and `errors` for every failed page and every upload the
+client reported as failed (`failedUploads`).
+
+The document depends only on the finished job, so it never changes: `generatedAt` is the job's
+`completedAt`, and `job.resultUrl` stays valid until the job's `expiresAt`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from statemachine import format_time
+from statemachine.engine import Engine, Job, JobFile
+
+from .auth import authenticate, get_job_for
+from .errors import conflict, json_response
+from .state import STATE_KEY, MockState
+
+__all__ = [
+    "RESULT_STATUSES",
+    "PageBreakdown",
+    "get_job_result",
+    "page_breakdown",
+    "require_result",
+    "result_document",
+]
+
+RESULT_STATUSES = frozenset({"completed", "completed_with_errors"})
+_SPEC_CLASSES = frozenset({"specifications", "mixed"})
+_DOC_CLASSES = frozenset({"documents", "addenda", "mixed"})
+
+
+@dataclass(frozen=True, slots=True)
+class PageBreakdown:
+    """One file's pages as processing left them."""
+
+    pages: int
+    drawing_pages: int
+    successful_drawing: int
+    successful_document: int
+    failed: int  # processed pages that failed
+    failed_page_numbers: tuple[int, ...]  # 1-based within the file
+
+    @property
+    def successful(self) -> int:
+        return self.successful_drawing + self.successful_document
+
+
+def _rates(engine: Engine, job: Job) -> tuple[int, int]:
+    """(drawing, document) credits per page as the engine charged them: the scenario's, else
+    the organisation's profile."""
+    acct = engine.account(job.org)
+    sc = job.scenario
+    drawing = sc.drawing_credits_per_page
+    document = sc.document_credits_per_page
+    return (
+        acct.drawing_credits_per_page if drawing is None else drawing,
+        acct.document_credits_per_page if document is None else document,
+    )
+
+
+def _failed_pages(engine: Engine, job: Job, total: int) -> set[int]:
+    """Indexes of the job's pages that fail, as the engine spreads them evenly over the plan."""
+    sc = job.scenario
+    if sc.outcome != "completed_with_errors" or total == 0:
+        return set()
+    failed = max(1, min(total, round(total * sc.failed_page_fraction)))
+    return {i for i in range(total) if (i + 1) * failed // total > i * failed // total}
+
+
+def page_breakdown(engine: Engine, job: Job) -> dict[str, PageBreakdown]:
+    """Per file id: pages, drawing pages, successful drawing/document pages and failed pages.
+
+    Mirrors the engine's page plan: each file's pages are contiguous, its drawing pages first,
+    pages found beyond the estimate (a scenario's `extra_pages`) are appended to the last planned
+    file, and failed pages are spread evenly. A forced `complete` / `complete_with_errors`
+    settles the remaining pages all at once; the outcomes are reconciled with the engine's count
+    of successful pages from the end, which is exactly that suffix.
+    """
+    rates = job.page_rates or []
+    total = len(rates)
+    prog = engine.progress(job)
+    done = min(prog.pages_done, total)
+    failing = _failed_pages(engine, job, total)
+    planned = [f for f in job.files if f.pages]
+    extra = job.scenario.extra_pages if job.extra_added else 0
+    extra_drawing = job.scenario.extra_page_kind == "drawing"
+    drawing = [False] * total
+    for f in planned:
+        base = f.pages
+        base_drawing = f.drawing_pages
+        if extra and f is planned[-1]:
+            base -= extra
+            if extra_drawing:
+                base_drawing -= extra
+        for k in range(f.pages):
+            i = f.first_page + k
+            if i < total:
+                drawing[i] = k < base_drawing if k < base else extra_drawing
+    ok = [i not in failing for i in range(done)]
+    surplus = sum(ok) - prog.successful_pages
+    i = done - 1
+    while surplus and i >= 0:
+        if ok[i] == (surplus > 0):
+            ok[i] = not ok[i]
+            surplus += -1 if surplus > 0 else 1
+        i -= 1
+    out: dict[str, PageBreakdown] = {}
+    for f in job.files:
+        ok_drawing = ok_document = 0
+        failed_numbers: list[int] = []
+        for k in range(f.pages):
+            i = f.first_page + k
+            if i >= done:
+                break
+            if not ok[i]:
+                failed_numbers.append(k + 1)
+            elif drawing[i]:
+                ok_drawing += 1
+            else:
+                ok_document += 1
+        out[f.id] = PageBreakdown(
+            f.pages,
+            f.drawing_pages,
+            ok_drawing,
+            ok_document,
+            len(failed_numbers),
+            tuple(failed_numbers),
+        )
+    return out
+
+
+def require_result(job: Job) -> None:
+    """409 `result_not_available` unless the job ended completed or completed_with_errors."""
+    if job.state not in RESULT_STATUSES:
+        raise conflict(
+            "result_not_available",
+            f"job {job.id} is {job.state}; a result exists only for completed and "
+            "completed_with_errors jobs"
+            + ("" if job.terminal else "; poll GET /jobs/{jobId} until the job is terminal"),
+            job.state,
+        )
+
+
+def _classification(f: JobFile) -> str:
+    # omitted at upload means auto; the mock's auto-classification counts document pages
+    return f.classification or "documents"
+
+
+def _document(f: JobFile, pages: PageBreakdown) -> dict[str, Any]:
+    classification = _classification(f)
+    error = None
+    if f.error is not None:
+        error = {"code": f.error[0], "message": f.error[1]}
+    elif f.status == "failed" and pages.pages:
+        error = {
+            "code": "processing_failed",
+            "message": f"all {pages.pages} pages of {f.file_name} failed to process",
+        }
+    return {
+        "documentId": f.document_id,
+        "fileName": f.file_name,
+        "classification": classification,
+        "contentType": f.content_type,
+        "fileSize": f.size,
+        "status": f.status,
+        "pageCount": pages.pages,
+        "successfulPageCount": pages.successful,
+        "failedPageCount": pages.failed,
+        "error": error,
+        "artifacts": [],
+        "sheets": [],
+        "specifications": [] if classification in _SPEC_CLASSES else None,
+        "docs": [] if classification in _DOC_CLASSES else None,
+    }
+
+
+def _errors(job: Job, breakdown: dict[str, PageBreakdown]) -> list[dict[str, Any]]:
+    errors: list[dict[str, Any]] = []
+    for f in job.files:
+        if f.error is not None and f.error[0] == "upload_failed":
+            errors.append(
+                {
+                    "code": "upload_failed",
+                    "message": f.error[1],
+                    "documentId": f.document_id,
+                    "fileName": f.file_name,
+                    "pageNumber": None,
+                }
+            )
+        for number in breakdown[f.id].failed_page_numbers:
+            errors.append(
+                {
+                    "code": "page_failed",
+                    "message": f"page {number} of {f.file_name} could not be processed",
+                    "documentId": f.document_id,
+                    "fileName": f.file_name,
+                    "pageNumber": number,
+                }
+            )
+    return errors
+
+
+def result_document(state: MockState, job: Job) -> dict[str, Any]:
+    """The v1 result of a completed or completed_with_errors job."""
+    engine = state.engine
+    breakdown = page_breakdown(engine, job)
+    drawing_rate, document_rate = _rates(engine, job)
+    drawing_pages = sum(b.drawing_pages for b in breakdown.values())
+    ok_drawing = sum(b.successful_drawing for b in breakdown.values())
+    ok_document = sum(b.successful_document for b in breakdown.values())
+    prog = engine.progress(job)
+    result_url = state.result_url(state, job) if state.result_url is not None else None
+    error = None if job.error is None else {"code": job.error[0], "message": job.error[1]}
+    completed_at = job.completed_at if job.completed_at is not None else job.updated_at
+    return {
+        "schemaVersion": "v1",
+        "job": {
+            "id": job.id,
+            "status": job.state,
+            "externalId": job.external_id,
+            "createdAt": format_time(job.created_at),
+            "completedAt": format_time(completed_at),
+            "expiresAt": format_time(job.expires_at),
+            "resultUrl": result_url,
+            "error": error,
+        },
+        "usage": {
+            "pageCount": job.page_count,
+            "successfulPageCount": prog.successful_pages,
+            "drawingPageCount": drawing_pages,
+            "documentPageCount": job.page_count - drawing_pages,
+            "successfulDrawingPageCount": ok_drawing,
+            "successfulDocumentPageCount": ok_document,
+            "drawingCreditsPerPage": drawing_rate,
+            "documentCreditsPerPage": document_rate,
+            "creditsDebited": prog.credits_debited,
+        },
+        "documents": [_document(f, breakdown[f.id]) for f in job.files],
+        "evidence": [],
+        "warnings": [],
+        "errors": _errors(job, breakdown),
+        "generatedAt": format_time(completed_at),
+    }
+
+
+async def get_job_result(request: web.Request) -> web.Response:
+    """GET /api/open/v1/jobs/{jobId}/result (scope jobs:read)."""
+    principal = authenticate(request, "jobs:read")
+    job = get_job_for(request, principal, request.match_info["jobId"])
+    require_result(job)
+    return json_response(result_document(request.app[STATE_KEY], job))

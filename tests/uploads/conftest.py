@@ -1,0 +1,247 @@
+"""A mock server with uploads installed, in a background thread, driven over HTTP with requests."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import itertools
+import json
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import requests
+from aiohttp import web
+
+from mock_server import MockConfig, create_app
+from mock_server.storage import STORAGE_KEY, StorageSettings
+from mock_server.uploads import setup_uploads
+
+API = "/api/open/v1"
+KEY = "pgk_test_uploads"
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+class UploadServer:
+    """`create_app(config)` (+ `setup_uploads` unless create_app already installs it) on
+    127.0.0.1:0 in its own thread and loop; the clock is manual unless the config says else."""
+
+    def __init__(self, config: MockConfig, settings: StorageSettings | None = None) -> None:
+        self.app = create_app(config)
+        if STORAGE_KEY not in self.app:
+            setup_uploads(self.app)
+        if settings is not None:
+            self.app[STORAGE_KEY].settings = settings
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+        self.http = requests.Session()
+        self._names = itertools.count(1)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> UploadServer:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._start(), self.loop).result(10)
+        return self
+
+    async def _start(self) -> None:
+        self._runner = web.AppRunner(self.app, shutdown_timeout=0.5)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        assert site._server is not None
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    def stop(self) -> None:
+        if self._runner is not None:
+            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(5)
+        self.loop.close()
+        self.http.close()
+
+    # ------------------------------------------------------------------ HTTP
+
+    def request(
+        self, method: str, path: str, *, key: str | None = KEY, **kw: Any
+    ) -> requests.Response:
+        headers = dict(kw.pop("headers", None) or {})
+        if key is not None:
+            headers.setdefault("Authorization", f"Bearer {key}")
+        url = path if path.startswith("http") else self.url + path
+        return self.http.request(method, url, headers=headers, timeout=30, **kw)
+
+    def api(self, method: str, path: str, **kw: Any) -> requests.Response:
+        return self.request(method, API + path, **kw)
+
+    def put(
+        self, url: str, data: bytes, headers: dict[str, str] | None = None
+    ) -> requests.Response:
+        return self.http.put(url, data=data, headers=headers or {}, timeout=30)
+
+    def advance(self, seconds: float) -> dict[str, Any]:
+        r = self.request("POST", "/_mock/clock/advance", key=None, json={"seconds": seconds})
+        assert r.status_code == 200, r.text
+        out: dict[str, Any] = r.json()
+        return out
+
+    def balance(self, key: str = KEY) -> int:
+        r = self.request("GET", f"/_mock/accounts/{key}/credits", key=None)
+        assert r.status_code == 200, r.text
+        value: int = r.json()["balance"]
+        return value
+
+    def set_balance(self, balance: int, key: str = KEY) -> None:
+        r = self.request(
+            "PUT", f"/_mock/accounts/{key}/credits", key=None, json={"balance": balance}
+        )
+        assert r.status_code == 200, r.text
+
+    # ------------------------------------------------------------------ workflows
+
+    def project(self, key: str = KEY) -> str:
+        name = f"project-{next(self._names)}"
+        r = self.api("POST", "/projects", key=key, json={"name": name})
+        assert r.status_code == 202, r.text
+        if r.json()["project"]["status"] != "ready":
+            self.advance(10)
+        pid: str = r.json()["project"]["id"]
+        return pid
+
+    def job(self, key: str = KEY, scenario: str | None = None, project: str | None = None) -> str:
+        pid = project or self.project(key)
+        headers = {"X-Mock-Scenario": scenario} if scenario else {}
+        r = self.api("POST", f"/projects/{pid}/jobs", key=key, json={}, headers=headers)
+        assert r.status_code == 202, r.text
+        jid: str = r.json()["job"]["id"]
+        return jid
+
+    def get_job(self, job_id: str, key: str = KEY) -> dict[str, Any]:
+        r = self.api("GET", f"/jobs/{job_id}", key=key)
+        assert r.status_code == 200, r.text
+        out: dict[str, Any] = r.json()["job"]
+        return out
+
+    def register(
+        self, job_id: str, files: list[dict[str, Any]], key: str = KEY
+    ) -> requests.Response:
+        return self.api("POST", f"/jobs/{job_id}/uploads", key=key, json={"files": files})
+
+    def register_ok(
+        self, job_id: str, files: list[tuple[str, bytes, str | None]], key: str = KEY
+    ) -> list[dict[str, Any]]:
+        r = self.register(job_id, [spec(n, d, c) for n, d, c in files], key=key)
+        assert r.status_code == 200, r.text
+        uploads: list[dict[str, Any]] = r.json()["uploads"]
+        return uploads
+
+    def form_upload(
+        self, job_id: str, files: list[tuple[str, bytes, str | None]], key: str = KEY
+    ) -> requests.Response:
+        meta = {
+            "files": [
+                {"partName": f"file{i}", "fileName": n, "contentType": "application/pdf"}
+                | ({"classification": c} if c else {})
+                for i, (n, _, c) in enumerate(files)
+            ]
+        }
+        parts: list[tuple[str, Any]] = [("metadata", (None, json.dumps(meta)))]
+        parts += [(f"file{i}", (n, d, "application/pdf")) for i, (n, d, _) in enumerate(files)]
+        return self.api("POST", f"/jobs/{job_id}/files", key=key, files=parts)
+
+    def complete(
+        self, job_id: str, body: dict[str, Any] | None = None, key: str = KEY
+    ) -> requests.Response:
+        return self.api("POST", f"/jobs/{job_id}/uploads/complete", key=key, json=body or {})
+
+    def finish(self, job_id: str, key: str = KEY) -> dict[str, Any]:
+        """Advance until the job is terminal (virtual time; a few big steps)."""
+        for _ in range(50):
+            job = self.get_job(job_id, key)
+            if job["status"] in TERMINAL:
+                return job
+            self.advance(3600)
+        raise AssertionError(f"{job_id} did not finish: {job['status']}")
+
+    def result(self, job_id: str, key: str = KEY) -> requests.Response:
+        return self.api("GET", f"/jobs/{job_id}/result", key=key)
+
+
+TERMINAL = {"completed", "completed_with_errors", "failed", "cancelled", "expired"}
+
+
+def spec(
+    name: str, data: bytes, classification: str | None = "plans", **over: Any
+) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "fileName": name,
+        "contentType": "application/pdf",
+        "fileSize": len(data),
+        "sha256": sha(data),
+    }
+    if classification:
+        out["classification"] = classification
+    out.update(over)
+    return out
+
+
+def direct_put(srv: UploadServer, instruction: dict[str, Any], data: bytes) -> requests.Response:
+    assert instruction["uploadMode"] == "direct_put"
+    return srv.put(instruction["uploadUrl"], data, instruction["headers"])
+
+
+def put_parts(
+    srv: UploadServer, instruction: dict[str, Any], data: bytes, order: list[int] | None = None
+) -> list[dict[str, Any]]:
+    """PUT every part (in `order` of part numbers if given); returns [{partNumber, etag}]."""
+    assert instruction["uploadMode"] == "multipart"
+    size = instruction["partSize"]
+    parts = {p["partNumber"]: p for p in instruction["parts"]}
+    out = []
+    for n in order or sorted(parts):
+        chunk = data[(n - 1) * size : n * size]
+        r = srv.put(parts[n]["url"], chunk)
+        assert r.status_code == 200, r.text
+        out.append({"partNumber": n, "etag": r.headers["ETag"]})
+    return sorted(out, key=lambda p: p["partNumber"])
+
+
+ServerFactory = Callable[..., UploadServer]
+
+# small multipart settings so a multipart upload needs kilobytes, not gigabytes
+SMALL = StorageSettings(multipart_threshold=1000, part_size=400, upload_url_ttl=3600)
+
+
+@pytest.fixture
+def make_server() -> Iterator[ServerFactory]:
+    started: list[UploadServer] = []
+
+    def make(settings: StorageSettings | None = SMALL, **config: Any) -> UploadServer:
+        config.setdefault("clock", "manual")
+        config.setdefault("polling", "off")
+        config.setdefault("port", 0)
+        srv = UploadServer(MockConfig(**config), settings).start()
+        started.append(srv)
+        return srv
+
+    yield make
+    for srv in started:
+        srv.stop()
+
+
+@pytest.fixture
+def srv(make_server: ServerFactory) -> UploadServer:
+    return make_server()
