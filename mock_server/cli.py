@@ -3,13 +3,198 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import os
+import shlex
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from statemachine import render_diagram, simulate
 from statemachine.errors import StateMachineError
 
-__all__ = ["build_parser", "main"]
+from .config import MockConfig, parse_key_spec
+
+__all__ = ["build_parser", "config_from_args", "main", "serve"]
+
+ENV_PREFIX = "PLANGREP_MOCK_"
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off", "")
+
+
+def _env(name: str) -> str | None:
+    return os.environ.get(ENV_PREFIX + name)
+
+
+def _env_bool(name: str) -> bool:
+    raw = _env(name)
+    if raw is None:
+        return False
+    if raw.strip().lower() in _TRUE:
+        return True
+    if raw.strip().lower() in _FALSE:
+        return False
+    raise SystemExit(
+        f"plangrep-mock serve: {ENV_PREFIX}{name}={raw!r} is not a boolean; use 1/0, true/false"
+    )
+
+
+def _add_serve_parser(sub: Any) -> None:
+    serve = sub.add_parser(
+        "serve",
+        help="run the mock server",
+        description="Run the mock Plangrep API. Every flag can also be set through an "
+        f"environment variable {ENV_PREFIX}<FLAG> (e.g. {ENV_PREFIX}PORT=0; "
+        f"{ENV_PREFIX}API_KEY takes space-separated keys); a flag on the command line wins.",
+    )
+
+    def opt(flag: str, env: str, default: str | None, help_: str, **kw: Any) -> None:
+        serve.add_argument(
+            flag, default=_env(env) if _env(env) is not None else default, help=help_, **kw
+        )
+
+    opt("--host", "HOST", "127.0.0.1", "interface to bind (default 127.0.0.1)")
+    opt("--port", "PORT", "8080", "port (default 8080; 0 picks a free one and prints it)")
+    opt("--clock", "CLOCK", "realtime", "manual | realtime (default realtime)",
+        choices=["manual", "realtime"])  # fmt: skip
+    opt("--speed", "SPEED", "1.0", "virtual seconds per wall second (default 1.0)")
+    opt("--scenario", "SCENARIO", "happy", "default scenario of new jobs (default happy)")
+    opt("--seed", "SEED", None, "random seed for ids and the random scenario")
+    serve.add_argument(
+        "--api-key",
+        action="append",
+        default=None,
+        metavar="KEY[:SCOPES][@ORG]",
+        help="accept only this key (repeatable); SCOPES is a comma list of jobs:read, "
+        "jobs:write, artifacts:read (default: all); @ORG puts keys in one organisation. "
+        "Without --api-key any non-empty bearer token is accepted and is its own organisation",
+    )
+    opt("--credits", "CREDITS", "10000", "starting balance of each organisation (default 10000)")
+    opt("--polling", "POLLING", "enforce", "polling rule: enforce | record | off (default "
+        "enforce)", choices=["enforce", "record", "off"])  # fmt: skip
+    opt("--max-upload-mb", "MAX_UPLOAD_MB", "64", "largest request body in MB (default 64)")
+    serve.add_argument(
+        "--strict-webhook-urls",
+        action="store_true",
+        default=_env_bool("STRICT_WEBHOOK_URLS"),
+        help="require public HTTPS webhook URLs, as Plangrep does (default: any http(s) URL)",
+    )
+    opt("--webhook-timeout", "WEBHOOK_TIMEOUT", "10", "webhook delivery timeout in s (default 10)")
+    opt("--webhook-retries", "WEBHOOK_RETRIES", "0", "webhook retries (default 0)")
+
+
+def _number(name: str, raw: str, kind: Callable[[str], Any]) -> Any:
+    try:
+        return kind(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a {kind.__name__}, got {raw!r}") from None
+
+
+def config_from_args(args: argparse.Namespace) -> MockConfig:
+    """The MockConfig for parsed `serve` arguments; ValueError names the bad option."""
+    keys = args.api_key
+    if keys is None:
+        keys = (_env("API_KEY") or "").split()
+    return MockConfig(
+        host=args.host,
+        port=_number("--port", args.port, int),
+        clock=args.clock,
+        speed=_number("--speed", args.speed, float),
+        scenario=args.scenario,
+        seed=None if args.seed in (None, "") else _number("--seed", args.seed, int),
+        api_keys=tuple(parse_key_spec(k) for k in keys),
+        credits=_number("--credits", args.credits, int),
+        polling=args.polling,
+        max_upload_mb=_number("--max-upload-mb", args.max_upload_mb, float),
+        strict_webhook_urls=bool(args.strict_webhook_urls),
+        webhook_timeout=_number("--webhook-timeout", args.webhook_timeout, float),
+        webhook_retries=_number("--webhook-retries", args.webhook_retries, int),
+    )
+
+
+def _banner(config: MockConfig, port: int) -> str:
+    host = config.host
+    shown = f"[{host}]" if ":" in host else host
+    if host in ("0.0.0.0", "::"):
+        shown = "127.0.0.1"
+    root = f"http://{shown}:{port}"
+    writers = [k.key for k in config.api_keys if "jobs:write" in k.scopes]
+    key = (writers or [k.key for k in config.api_keys] or ["pgk_live_demo"])[0]
+    keys = (
+        f"{len(config.api_keys)} configured API key(s)"
+        if config.api_keys
+        else "any non-empty bearer token is accepted"
+    )
+    curl = (
+        f"curl -s -X POST {root}/api/open/v1/projects "
+        f"-H {shlex.quote('Authorization: Bearer ' + key)} "
+        f"-H 'Content-Type: application/json' -d '{{\"name\": \"demo\"}}'"
+    )
+    return (
+        f"plangrep-mock: Plangrep API at {root}/api/open/v1\n"
+        f"plangrep-mock: control API at {root}/_mock (OpenAPI: {root}/openapi.json)\n"
+        f"plangrep-mock: clock {config.clock} x{config.speed:g}, scenario {config.scenario}, "
+        f"polling {config.polling}, {keys}\n"
+        f"plangrep-mock: try: {curl}\n"
+        f"plangrep-mock: Ctrl-C stops the server"
+    )
+
+
+async def _serve_async(config: MockConfig, ready: Callable[[int], None] | None = None) -> int:
+    from aiohttp import web
+
+    from .app import create_app
+
+    app = create_app(config)
+    runner = web.AppRunner(app, shutdown_timeout=0.5, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, config.host, config.port)
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        print(
+            f"plangrep-mock serve: cannot listen on {config.host}:{config.port}: {exc}; "
+            "pick another --port (0 picks a free one)",
+            file=sys.stderr,
+        )
+        return 1
+    port = int(runner.addresses[0][1]) if runner.addresses else config.port
+    print(_banner(config, port), flush=True)
+    if ready is not None:
+        ready(port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        print("plangrep-mock: stopping", file=sys.stderr, flush=True)
+        await runner.cleanup()
+    return 0
+
+
+def serve(config: MockConfig) -> int:
+    """Run the server until SIGINT or SIGTERM; 0 after a clean shutdown."""
+    return asyncio.run(_serve_async(config))
+
+
+def _run_serve(args: argparse.Namespace) -> int:
+    from statemachine import UnknownScenario
+
+    try:
+        config = config_from_args(args)
+        from .state import MockState
+
+        MockState(config)  # fails early on an unknown scenario
+    except (ValueError, UnknownScenario) as exc:
+        print(f"plangrep-mock serve: {exc}", file=sys.stderr)
+        return 2
+    return serve(config)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,6 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="A local test double for Plangrep's asynchronous job API.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_serve_parser(sub)
 
     diagram = sub.add_parser("diagram", help="print the job state machine")
     diagram.add_argument("--format", choices=["mermaid", "dot"], default="mermaid")
@@ -62,6 +248,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "simulate":
         return _run_simulate(args)
+    if args.command == "serve":
+        return _run_serve(args)
     raise AssertionError(f"unhandled command {args.command}")
 
 

@@ -46,6 +46,8 @@ __all__ = [
     "JobModel",
     "JobResponse",
     "JobsResponse",
+    "MockForcedJobResponse",
+    "MockForcedProjectResponse",
     "MockJobResponse",
     "MultipartPart",
     "MultipartUpload",
@@ -60,6 +62,7 @@ __all__ = [
     "ScenarioNextRequest",
     "ScenarioNextResponse",
     "ScenariosResponse",
+    "TransitionModel",
     "ViolationModel",
     "ViolationsResponse",
     "parse_model",
@@ -294,7 +297,7 @@ class ScenarioNextRequest(BaseModel):
 
 
 class CreditsRequest(BaseModel):
-    balance: int = Field(ge=-(10**12), le=10**12)
+    balance: int = Field(ge=0, le=10**12)
 
 
 class HealthResponse(_Response):
@@ -305,6 +308,7 @@ class ClockInfo(BaseModel):
     now: str
     mode: Literal["manual", "realtime"]
     speed: float
+    epochSeconds: float
 
 
 class HistoryStep(_Response):
@@ -319,13 +323,38 @@ class HistoryStep(_Response):
 
 class AdvanceResponse(BaseModel):
     now: str
-    fired: list[dict[str, Any]]
+    mode: Literal["manual", "realtime"]
+    speed: float
+    epochSeconds: float
+    fired: list[TransitionModel]
+
+
+class TransitionModel(BaseModel):
+    kind: Literal["job", "project"]
+    objectId: str
+    event: str
+    from_: str = Field(alias="from")
+    to: str
+    at: str
+    sequence: int
+    forced: bool
+
+
+class MockForcedJobResponse(BaseModel):
+    job: JobModel
+    transition: TransitionModel
+
+
+class MockForcedProjectResponse(BaseModel):
+    project: ProjectModel
+    transition: TransitionModel
 
 
 class MockJobResponse(BaseModel):
     job: JobModel
     history: list[HistoryStep]
     deliveries: list[dict[str, Any]]
+    scenario: str
 
 
 class ScenariosResponse(BaseModel):
@@ -340,7 +369,9 @@ class ScenarioNextResponse(BaseModel):
 
 class AccountCredits(_Response):
     apiKey: str
+    organisation: str
     balance: int
+    profile: dict[str, int]
 
 
 class RevokeResponse(BaseModel):

@@ -7,6 +7,9 @@ Other parts of the server (webhooks, uploads) plug in through this object:
 - `state.on_reset.append(fn)` runs `fn(state)` after `POST /_mock/reset`, to clear your stores.
 - `state.result_url`: `fn(state, job) -> str`, set by the uploads part; `job_json` puts its value
   into `resultUrl` of completed and completed_with_errors jobs (null while unset).
+- `state.complete_resolver`: `fn(state, job, body) -> (include, failed)`, set by the uploads part,
+  resolves the whole complete-uploads body (documentIds, directUploads, multipartUploads,
+  failedUploads); without it only `documentIds` is understood.
 - `state.api_faults`: an object with `take_api_fault(path) -> fault | None` (fault: `mode`
   "error" or "latency", `status`, `seconds`), set by the faults part; the public API consults it
   once per public request.
@@ -17,22 +20,26 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, TypeAlias
 
 from aiohttp import web
 
 from statemachine import Clock, Engine, ScenarioRegistry, load_scenario_dir
-from statemachine.engine import Job, Project, TransitionRecord
+from statemachine.engine import Job, JobFile, Project, TransitionRecord
 
 from .config import ALL_SCOPES, KeySpec, MockConfig
 from .idempotency import IdempotencyStore
 from .journal import Journal, ViolationLog
 from .polling import PollTracker
 
+if TYPE_CHECKING:
+    from .models import CompleteUploadsRequest
+
 __all__ = [
     "STATE_KEY",
     "ApiFault",
     "ApiFaultSource",
+    "CompleteResolver",
     "KeyRegistry",
     "MockState",
     "ResolvedKey",
@@ -105,6 +112,11 @@ class KeyRegistry:
 
 
 Subscriber = Callable[[TransitionRecord, "Job | Project"], None]
+# (state, job, body) -> (files to process or None for every uploaded one, [(file, reason)] failed)
+CompleteResolver: TypeAlias = Callable[
+    ["MockState", Job, "CompleteUploadsRequest"],
+    tuple[list[JobFile] | None, list[tuple[JobFile, str]]],
+]
 
 
 class MockState:
@@ -127,6 +139,7 @@ class MockState:
         self.on_reset: list[Callable[[MockState], None]] = []
         self.result_url: Callable[[MockState, Job], str] | None = None
         self.api_faults: ApiFaultSource | None = None
+        self.complete_resolver: CompleteResolver | None = None
         self.started_wall = time.time()
         self._subscribers: list[Subscriber] = []
         self.engine = self._new_engine()
