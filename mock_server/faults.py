@@ -1,0 +1,407 @@
+"""Fault injection for `POST /_mock/faults`: broken webhook deliveries and a failing public API.
+
+Webhook faults are taken when an event is queued (one count per affected event) and act on that
+event: it is dropped, sent twice, held back, sent out of order, or its first attempt is signed or
+framed wrongly. API faults are taken by the public API, one count per request. Everything here is
+defined by the mock; Plangrep documents none of it.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from statemachine import format_time
+
+__all__ = [
+    "API_FAULT_MODES",
+    "FAULT_REQUEST_MODELS",
+    "FAULT_TARGETS",
+    "SIGNATURE_FAULT_MODES",
+    "WEBHOOK_FAULT_MODES",
+    "ApiErrorFaultRequest",
+    "ApiFault",
+    "ApiLatencyFaultRequest",
+    "Fault",
+    "FaultCreatedResponse",
+    "FaultHit",
+    "FaultRegistry",
+    "FaultSpecError",
+    "FaultView",
+    "FaultsDeletedResponse",
+    "FaultsResponse",
+    "WebhookFaultRequest",
+]
+
+WebhookFaultMode = Literal[
+    "drop",
+    "duplicate",
+    "delay",
+    "reorder",
+    "wrong_secret",
+    "tampered_body",
+    "stale_timestamp",
+    "future_timestamp",
+    "malformed_signature",
+    "missing_header",
+    "rotated_secret",
+]
+WEBHOOK_FAULT_MODES: tuple[str, ...] = typing.get_args(WebhookFaultMode)
+API_FAULT_MODES: tuple[str, ...] = ("error", "latency")
+FAULT_TARGETS: dict[str, tuple[str, ...]] = {
+    "webhooks": WEBHOOK_FAULT_MODES,
+    "api": API_FAULT_MODES,
+}
+# modes that change how one attempt is signed or framed (the rest change scheduling)
+SIGNATURE_FAULT_MODES: frozenset[str] = frozenset(
+    {
+        "wrong_secret",
+        "tampered_body",
+        "stale_timestamp",
+        "future_timestamp",
+        "malformed_signature",
+        "missing_header",
+        "rotated_secret",
+    }
+)
+# modes whose `seconds` means something, and its default
+_SECONDS_DEFAULTS: dict[str, float] = {
+    "delay": 30.0,  # virtual seconds the event is held back
+    "stale_timestamp": 600.0,  # webhook-timestamp this far in the past (tolerance is 300 s)
+    "future_timestamp": 600.0,  # ... or in the future
+}
+MAX_COUNT = 1_000_000
+MAX_API_LATENCY = 60.0
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class WebhookFaultRequest(_Strict):
+    """Break the next `count` webhook events (of one job, with `jobId`)."""
+
+    target: Literal["webhooks"]
+    mode: WebhookFaultMode
+    count: int = Field(1, ge=1, le=MAX_COUNT, description="events affected (default 1)")
+    jobId: str | None = Field(None, description="only events of this job")
+    probability: float = Field(
+        1.0, ge=0.0, le=1.0, allow_inf_nan=False, description="chance per candidate event"
+    )
+    seed: int | None = Field(None, description="seed for `probability` draws (reproducible)")
+    seconds: float | None = Field(
+        None,
+        ge=0.0,
+        le=10 * 365 * 86400,
+        allow_inf_nan=False,
+        description="delay: virtual seconds held back (default 30); stale_timestamp / "
+        "future_timestamp: how far the webhook-timestamp is off (default 600)",
+    )
+
+
+class ApiErrorFaultRequest(_Strict):
+    """Answer the next `count` public API requests with a JSON 500 or 503."""
+
+    target: Literal["api"]
+    mode: Literal["error"]
+    status: Literal[500, 503] = 503
+    count: int = Field(1, ge=1, le=MAX_COUNT)
+
+
+class ApiLatencyFaultRequest(_Strict):
+    """Hold the next `count` public API requests for `seconds` (wall clock) before answering."""
+
+    target: Literal["api"]
+    mode: Literal["latency"]
+    seconds: float = Field(gt=0.0, le=MAX_API_LATENCY, allow_inf_nan=False)
+    count: int = Field(1, ge=1, le=MAX_COUNT)
+
+
+FAULT_REQUEST_MODELS: tuple[type[BaseModel], ...] = (
+    WebhookFaultRequest,
+    ApiErrorFaultRequest,
+    ApiLatencyFaultRequest,
+)
+
+
+class FaultView(BaseModel):
+    """A fault as `GET /_mock/faults` shows it."""
+
+    id: str
+    target: str
+    mode: str
+    count: int
+    remaining: int
+    applied: int
+    jobId: str | None = None
+    probability: float | None = None
+    seed: int | None = None
+    seconds: float | None = None
+    status: int | None = None
+    createdAt: str
+
+
+class FaultsResponse(BaseModel):
+    faults: list[FaultView]
+
+
+class FaultCreatedResponse(BaseModel):
+    fault: FaultView
+
+
+class FaultsDeletedResponse(BaseModel):
+    deleted: int
+
+
+class FaultSpecError(ValueError):
+    """A `POST /_mock/faults` body that is not a valid fault.
+
+    `details` lists `{field, message}`; `valid` names what would have been accepted.
+    """
+
+    def __init__(
+        self, message: str, details: list[dict[str, str]], valid: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+        self.valid = valid or {}
+
+
+@dataclass(frozen=True, slots=True)
+class ApiFault:
+    """One API fault taken for one request: `error` (answer `status`) or `latency` (`seconds`)."""
+
+    mode: str
+    status: int | None
+    seconds: float | None
+    fault_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class FaultHit:
+    """One webhook fault taken for one event."""
+
+    mode: str
+    seconds: float | None
+    fault_id: str
+
+
+class Fault:
+    """A registered fault and how much of it is left."""
+
+    __slots__ = (
+        "applied",
+        "count",
+        "created_wall",
+        "id",
+        "job_id",
+        "mode",
+        "probability",
+        "remaining",
+        "rng",
+        "seconds",
+        "seed",
+        "status",
+        "target",
+    )
+
+    def __init__(
+        self,
+        fault_id: str,
+        target: str,
+        mode: str,
+        count: int,
+        *,
+        job_id: str | None = None,
+        probability: float | None = None,
+        seed: int | None = None,
+        seconds: float | None = None,
+        status: int | None = None,
+    ) -> None:
+        self.id = fault_id
+        self.target = target
+        self.mode = mode
+        self.count = count
+        self.remaining = count
+        self.applied = 0
+        self.job_id = job_id
+        self.probability = probability
+        self.seed = seed
+        self.seconds = seconds
+        self.status = status
+        self.rng = random.Random(seed)
+        self.created_wall = time.time()
+
+    def view(self) -> FaultView:
+        return FaultView(
+            id=self.id,
+            target=self.target,
+            mode=self.mode,
+            count=self.count,
+            remaining=self.remaining,
+            applied=self.applied,
+            jobId=self.job_id,
+            probability=self.probability,
+            seed=self.seed,
+            seconds=self.seconds,
+            status=self.status,
+            createdAt=format_time(self.created_wall),
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return self.view().model_dump()
+
+
+def _details(exc: ValidationError) -> list[dict[str, str]]:
+    out = []
+    for err in exc.errors():
+        field = ".".join(str(p) for p in err["loc"]) or "body"
+        out.append({"field": field, "message": err["msg"]})
+    return out
+
+
+class FaultRegistry:
+    """The faults of one server. Not thread-safe: used from the server's event loop only."""
+
+    def __init__(self) -> None:
+        self._faults: list[Fault] = []
+        self._id_rng = random.Random()
+
+    # ------------------------------------------------------------------ management
+
+    def add(self, body: Any) -> Fault:
+        """Validate a `POST /_mock/faults` body and register it; raises `FaultSpecError`."""
+        if not isinstance(body, Mapping):
+            raise FaultSpecError(
+                "a fault is a JSON object with at least `target` and `mode`",
+                [{"field": "body", "message": "expected a JSON object"}],
+                {"validTargets": {k: list(v) for k, v in FAULT_TARGETS.items()}},
+            )
+        target = body.get("target")
+        if target not in FAULT_TARGETS:
+            valid = ", ".join(FAULT_TARGETS)
+            raise FaultSpecError(
+                f"unknown fault target {target!r}; valid targets: {valid}",
+                [{"field": "target", "message": f"must be one of: {valid}"}],
+                {"validTargets": {k: list(v) for k, v in FAULT_TARGETS.items()}},
+            )
+        modes = FAULT_TARGETS[target]
+        mode = body.get("mode")
+        if mode not in modes:
+            valid = ", ".join(modes)
+            raise FaultSpecError(
+                f"unknown fault mode {mode!r} for target {target!r}; valid modes: {valid}",
+                [{"field": "mode", "message": f"must be one of: {valid}"}],
+                {"validModes": list(modes)},
+            )
+        model: type[BaseModel]
+        if target == "webhooks":
+            model = WebhookFaultRequest
+        elif mode == "error":
+            model = ApiErrorFaultRequest
+        else:
+            model = ApiLatencyFaultRequest
+        try:
+            spec = model.model_validate(dict(body))
+        except ValidationError as exc:
+            details = _details(exc)
+            raise FaultSpecError(
+                f"invalid {target} fault {mode!r}: "
+                + "; ".join(f"{d['field']}: {d['message']}" for d in details),
+                details,
+            ) from None
+        fault_id = "flt_" + "".join(
+            self._id_rng.choices("abcdefghijklmnopqrstuvwxyz0123456789", k=26)
+        )
+        if isinstance(spec, WebhookFaultRequest):
+            if spec.seconds is not None and spec.mode not in _SECONDS_DEFAULTS:
+                allowed = ", ".join(_SECONDS_DEFAULTS)
+                raise FaultSpecError(
+                    f"`seconds` does not apply to webhook fault {spec.mode!r}; it applies to "
+                    f"{allowed}",
+                    [{"field": "seconds", "message": f"only for modes {allowed}"}],
+                )
+            seconds = spec.seconds
+            if seconds is None:
+                seconds = _SECONDS_DEFAULTS.get(spec.mode)
+            fault = Fault(
+                fault_id,
+                "webhooks",
+                spec.mode,
+                spec.count,
+                job_id=spec.jobId,
+                probability=spec.probability,
+                seed=spec.seed,
+                seconds=seconds,
+            )
+        elif isinstance(spec, ApiErrorFaultRequest):
+            fault = Fault(fault_id, "api", "error", spec.count, status=spec.status)
+        else:
+            assert isinstance(spec, ApiLatencyFaultRequest)
+            fault = Fault(fault_id, "api", "latency", spec.count, seconds=spec.seconds)
+        self._faults.append(fault)
+        return fault
+
+    def faults(self) -> list[Fault]:
+        return list(self._faults)
+
+    def clear(self) -> int:
+        """Remove every fault; returns how many there were."""
+        n = len(self._faults)
+        self._faults.clear()
+        return n
+
+    def active(self, target: str | None = None) -> bool:
+        return any(
+            f.remaining > 0 and (target is None or f.target == target) for f in self._faults
+        )
+
+    # ------------------------------------------------------------------ taking faults
+
+    def take_webhook_faults(self, job_id: str, *, final: bool = False) -> list[FaultHit]:
+        """The faults that hit one event of `job_id`, each consuming one count.
+
+        `final` marks a job's last event (a terminal status): no later event exists to swap it
+        with, so `reorder` passes it by and waits for the next event instead.
+        """
+        if not self._faults:
+            return []
+        hits: list[FaultHit] = []
+        for f in self._faults:
+            if f.target != "webhooks" or f.remaining <= 0:
+                continue
+            if f.job_id is not None and f.job_id != job_id:
+                continue
+            if final and f.mode == "reorder":
+                continue
+            if (
+                f.probability is not None
+                and f.probability < 1.0
+                and f.rng.random() >= f.probability
+            ):
+                continue
+            f.remaining -= 1
+            f.applied += 1
+            hits.append(FaultHit(f.mode, f.seconds, f.id))
+        return hits
+
+    def take_api_fault(self, path: str) -> ApiFault | None:
+        """The next API fault for a public API request (oldest first), consuming one count.
+
+        Control API paths (`/_mock/...`) are never faulted, so tests can always reach it.
+        """
+        if not self._faults or path.startswith("/_mock") or path == "/openapi.json":
+            return None
+        for f in self._faults:
+            if f.target == "api" and f.remaining > 0:
+                f.remaining -= 1
+                f.applied += 1
+                return ApiFault(f.mode, f.status, f.seconds, f.id)
+        return None

@@ -1,0 +1,141 @@
+"""Helpers for the webhook tests: an engine + dispatcher + receiver harness and hostile servers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator, Coroutine
+from typing import Any, TypeVar
+
+from aiohttp import web
+
+from mock_server.webhooks import WebhookDispatcher, WebhookReceiver, new_secret
+from statemachine import Clock, Engine, FileSpec
+from statemachine.engine import Job
+
+T = TypeVar("T")
+
+# A virtual origin far from the wall clock: signatures must not depend on virtual time.
+ORIGIN = 1_700_000_000.0
+HAPPY = [
+    "awaiting_uploads",
+    "uploading",
+    "preflighting",
+    "processing",
+    "completed",
+]
+
+
+def arun(coro: Coroutine[Any, Any, T], timeout: float = 60.0) -> T:
+    """Run one async test body; the bound only turns a hang into a failure."""
+    return asyncio.run(asyncio.wait_for(coro, timeout))
+
+
+def render(job: Job, status: str) -> dict[str, Any]:
+    """A stand-in for serialize.job_json: enough of the Job object for the tests."""
+    return {"id": job.id, "status": status, "externalId": job.external_id}
+
+
+class Harness:
+    """An engine on a manual clock, a started dispatcher, and a running receiver."""
+
+    def __init__(self, engine: Engine, dispatcher: WebhookDispatcher, receiver: WebhookReceiver):
+        self.engine = engine
+        self.dispatcher = dispatcher
+        self.receiver = receiver
+        project, _ = engine.create_project("org_test", "webhooks")
+        engine.advance(60)  # the project becomes ready
+        self.project = project
+
+    def job(self, *, url: str | None = None, register: bool = True, **kwargs: Any) -> Job:
+        secret = new_secret()
+        job = self.engine.create_job(
+            self.project,
+            meta={"webhook_url": url or self.receiver.url, "webhook_secret": secret},
+            **kwargs,
+        )
+        if register:
+            self.receiver.register(job.id, secret)
+        return job
+
+    def upload_and_complete(self, job: Job) -> None:
+        self.engine.add_files(job, [FileSpec("plan.pdf", 250_000, classification="plans")])
+        self.engine.complete_uploads(job)
+
+    def run_to_end(self, job: Job) -> None:
+        self.upload_and_complete(job)
+        self.engine.advance(3600)
+
+    async def drain(self, timeout: float = 20.0) -> None:
+        assert await self.dispatcher.drain(timeout), "webhook deliveries did not drain"
+
+
+@contextlib.asynccontextmanager
+async def harness(**dispatcher_kwargs: Any) -> AsyncIterator[Harness]:
+    engine = Engine(Clock("manual", origin=ORIGIN), seed=7)
+    dispatcher = WebhookDispatcher(engine, render, **dispatcher_kwargs)
+    await dispatcher.start()
+    receiver = WebhookReceiver()
+    await receiver.start()
+    try:
+        yield Harness(engine, dispatcher, receiver)
+    finally:
+        await dispatcher.close()
+        await receiver.stop()
+
+
+def closed_port_url() -> str:
+    """A URL on 127.0.0.1 where nothing listens (connections are refused)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/hook"
+
+
+@contextlib.asynccontextmanager
+async def black_hole() -> AsyncIterator[str]:
+    """Accepts connections, reads, never answers."""
+    writers: list[asyncio.StreamWriter] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writers.append(writer)
+        with contextlib.suppress(Exception):
+            while await reader.read(65536):
+                pass
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}/hook"
+    finally:
+        for w in writers:
+            w.close()
+        server.close()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(server.wait_closed(), 1)
+
+
+@contextlib.asynccontextmanager
+async def fixed_answer(
+    status: int, headers: dict[str, str] | None = None
+) -> AsyncIterator[tuple[str, list[web.Request]]]:
+    """An HTTP server answering every request with `status`; yields its URL and the requests."""
+    seen: list[web.Request] = []
+
+    async def handle(request: web.Request) -> web.Response:
+        await request.read()
+        seen.append(request)
+        return web.Response(status=status, headers=headers)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handle)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, shutdown_timeout=0.1)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield f"http://127.0.0.1:{port}/hook", seen
+    finally:
+        await runner.cleanup()
