@@ -108,6 +108,8 @@ def create_app(config: MockConfig | None = None) -> web.Application:
     app = web.Application(
         middlewares=[_journal_middleware, error_middleware],
         client_max_size=config.max_body_bytes + _BODY_SLACK,
+        # long ids in URLs get a JSON 404 rather than the protocol layer's plain-text 400
+        handler_args={"max_line_size": 65536, "max_field_size": 65536},
     )
     app[STATE_KEY] = MockState(config)
     app.cleanup_ctx.append(_ticker)
