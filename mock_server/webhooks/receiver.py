@@ -226,13 +226,15 @@ class WebhookReceiver:
         """Block until a verified event of `job_id` (with `status`) arrived; TimeoutError
         after `timeout` seconds. For sync code: the receiver must run on another thread
         (`running()` / `start_in_thread()`); async code uses `wait_for_async`."""
-        if self._loop is not None and self._thread is None:
-            with contextlib.suppress(RuntimeError):
-                if asyncio.get_running_loop() is self._loop:
-                    raise RuntimeError(
-                        "wait_for() would block the receiver's own event loop; use "
-                        "`await receiver.wait_for_async(...)` in async code"
-                    )
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is not None and running is self._loop:
+            raise RuntimeError(
+                "wait_for() would block the receiver's own event loop; use "
+                "`await receiver.wait_for_async(...)` in async code"
+            )
         deadline = time.monotonic() + timeout
         cond = self._waiters.cond
         with cond:
@@ -387,7 +389,7 @@ class WebhookReceiver:
         app.router.add_route("*", "/{tail:.*}", self._handle)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
         await runner.setup()
-        site = web.TCPSite(runner, self.host, self.port, shutdown_timeout=0.1)
+        site = web.TCPSite(runner, self.host, self.port)
         await site.start()
         server = getattr(site, "_server", None)
         sockets = getattr(server, "sockets", None) or []

@@ -37,6 +37,12 @@ def render(job: Job, status: str) -> dict[str, Any]:
     return {"id": job.id, "status": status, "externalId": job.external_id}
 
 
+def secret_of(job: Job) -> str:
+    assert job.meta is not None
+    secret: str = job.meta["webhook_secret"]
+    return secret
+
+
 class Harness:
     """An engine on a manual clock, a started dispatcher, and a running receiver."""
 
@@ -72,8 +78,8 @@ class Harness:
 
 
 @contextlib.asynccontextmanager
-async def harness(**dispatcher_kwargs: Any) -> AsyncIterator[Harness]:
-    engine = Engine(Clock("manual", origin=ORIGIN), seed=7)
+async def harness(origin: float = ORIGIN, **dispatcher_kwargs: Any) -> AsyncIterator[Harness]:
+    engine = Engine(Clock("manual", origin=origin), seed=7)
     dispatcher = WebhookDispatcher(engine, render, **dispatcher_kwargs)
     await dispatcher.start()
     receiver = WebhookReceiver()
@@ -119,20 +125,21 @@ async def black_hole() -> AsyncIterator[str]:
 @contextlib.asynccontextmanager
 async def fixed_answer(
     status: int, headers: dict[str, str] | None = None
-) -> AsyncIterator[tuple[str, list[web.Request]]]:
-    """An HTTP server answering every request with `status`; yields its URL and the requests."""
-    seen: list[web.Request] = []
+) -> AsyncIterator[tuple[str, list[tuple[dict[str, str], bytes]]]]:
+    """An HTTP server answering every request with `status`; yields its URL and what it got
+    (headers, raw body), verifying nothing."""
+    seen: list[tuple[dict[str, str], bytes]] = []
 
     async def handle(request: web.Request) -> web.Response:
-        await request.read()
-        seen.append(request)
+        body = await request.read()
+        seen.append(({k.lower(): v for k, v in request.headers.items()}, body))
         return web.Response(status=status, headers=headers)
 
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", handle)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0, shutdown_timeout=0.1)
+    site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     try:
