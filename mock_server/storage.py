@@ -46,6 +46,7 @@ __all__ = [
     "DEFAULT_MULTIPART_THRESHOLD",
     "DEFAULT_PART_SIZE",
     "DEFAULT_UPLOAD_URL_TTL",
+    "MAX_PARTS",
     "STORAGE_KEY",
     "STORAGE_PREFIX",
     "PartRecord",
@@ -66,6 +67,7 @@ CHECKSUM_HEADER = "x-amz-checksum-sha256"
 DEFAULT_MULTIPART_THRESHOLD = 5_000_000_000  # files declared over 5 GB get multipart
 DEFAULT_PART_SIZE = 100_000_000  # 100 MB parts
 DEFAULT_UPLOAD_URL_TTL = 3600.0  # virtual seconds an upload or part URL stays valid
+MAX_PARTS = 10_000
 _CHUNK = 1 << 16
 
 UploadMode = Literal["direct_put", "multipart"]
@@ -279,6 +281,8 @@ class Storage:
         upload_id: str,
     ) -> Registration:
         multipart = size > self.settings.multipart_threshold
+        # at most MAX_PARTS parts (S3's limit): small configured part sizes grow for big files
+        part_size = max(self.settings.part_size, -(-size // MAX_PARTS))
         reg = Registration(
             job_id=job_id,
             document_id=document_id,
@@ -291,7 +295,7 @@ class Storage:
             upload_token=self.upload_token(job_id, document_id),
             expires=math.ceil(now + self.settings.upload_url_ttl),
             upload_id=upload_id if multipart else None,
-            part_size=self.settings.part_size if multipart else 0,
+            part_size=part_size if multipart else 0,
         )
         self.registrations[document_id] = reg
         return reg

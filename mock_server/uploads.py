@@ -249,6 +249,8 @@ def _file_of(job: Job, reg: Registration) -> JobFile:
 def _decode_base64(text: str) -> bytes:
     compact = "".join(text.split())  # `base64` wraps lines; whitespace is not data
     try:
+        if len(compact) % 4:
+            raise ValueError("length is not a multiple of 4")
         return base64.b64decode(compact, validate=True)
     except (binascii.Error, ValueError):
         raise validation_error(
@@ -392,22 +394,21 @@ def _check_multipart(
         )
     seen: set[int] = set()
     for j, part in enumerate(entry.parts):
-        where = f"{field}.parts[{j}]"
+        where = f"{field}.parts[{j}].partNumber"
         if part.partNumber in seen:
-            raise validation_error(
-                [{"field": f"{where}.partNumber", "message": f"part {part.partNumber} twice"}]
-            )
+            raise validation_error([{"field": where, "message": f"part {part.partNumber} twice"}])
         seen.add(part.partNumber)
         if part.partNumber > reg.part_count:
             raise validation_error(
                 [
                     {
-                        "field": f"{where}.partNumber",
+                        "field": where,
                         "message": f"{reg.document_id} has {reg.part_count} parts (1 to "
                         f"{reg.part_count}), not {part.partNumber}",
                     }
                 ]
             )
+    for j, part in enumerate(entry.parts):
         stored = reg.parts.get(part.partNumber)
         if stored is None:
             raise _not_uploaded(job, f, field, f" (part {part.partNumber} was never uploaded)")
@@ -415,8 +416,8 @@ def _check_multipart(
             raise integrity_error(
                 reg,
                 "part",
-                f"{where}.etag: {short(part.etag, 40)} is not the ETag storage returned for "
-                f"part {part.partNumber} of {reg.document_id} ({stored.etag})",
+                f"{field}.parts[{j}].etag: {short(part.etag, 40)} is not the ETag storage "
+                f"returned for part {part.partNumber} of {reg.document_id} ({stored.etag})",
                 expected=stored.etag,
                 received=short(part.etag, 40),
                 part_number=part.partNumber,

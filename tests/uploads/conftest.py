@@ -180,6 +180,7 @@ class UploadServer:
         return self.api("GET", f"/jobs/{job_id}/result", key=key)
 
 
+PLAN_BYTES = b"%PDF-1.7 plan " + bytes(range(256)) * 3  # 782 bytes: 1 estimated page
 TERMINAL = {"completed", "completed_with_errors", "failed", "cancelled", "expired"}
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .conftest import UploadServer, b64, direct_put, put_parts, sha
+from .conftest import PLAN_BYTES, UploadServer, b64, direct_put, put_parts, sha
 
-PLAN = b"%PDF-1.7 plan " + bytes(range(256)) * 3  # 782 bytes: 1 drawing page
+PLAN = PLAN_BYTES
 SPEC = b"%PDF-1.7 spec " * 100  # 1400 bytes: over the test multipart threshold of 1000
 
 

@@ -1,0 +1,176 @@
+"""Storage token rules: a token is bound to its path and expiry; forged, altered, another job's,
+missing and expired tokens are 403 with a code that says which."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from mock_server.errors import ApiError
+from mock_server.storage import Storage, StorageSettings
+
+from .conftest import PLAN_BYTES, UploadServer, direct_put
+
+PATH = "/_mock/storage/uploads/job_a/doc_a"
+
+
+def _code(exc: pytest.ExceptionInfo[ApiError]) -> tuple[int, str]:
+    return exc.value.status, exc.value.code
+
+
+def test_genuine_token_verifies_until_its_expiry() -> None:
+    storage = Storage(StorageSettings())
+    token = storage.sign(PATH, 1000)
+    storage.verify(PATH, token, 999.5)
+    storage.verify(PATH, token, 1000)
+    with pytest.raises(ApiError) as exc:
+        storage.verify(PATH, token, 1000.001)
+    assert _code(exc) == (403, "token_expired")
+    assert "expired at" in exc.value.message
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        None,
+        "",
+        "nodot",
+        "abc.def",
+        "1000.",
+        "1000.AAAA",
+        "9" * 13 + ".x",
+    ],
+)
+def test_malformed_or_missing_token_is_invalid(token: str | None) -> None:
+    storage = Storage(StorageSettings())
+    with pytest.raises(ApiError) as exc:
+        storage.verify(PATH, token, 0)
+    assert _code(exc) == (403, "token_invalid")
+
+
+def test_token_is_bound_to_path_expiry_and_server_key() -> None:
+    storage = Storage(StorageSettings())
+    token = storage.sign(PATH, 1000)
+    expires, _, sig = token.partition(".")
+    with pytest.raises(ApiError) as exc:  # another document
+        storage.verify(PATH.replace("doc_a", "doc_b"), token, 0)
+    assert _code(exc) == (403, "token_invalid")
+    with pytest.raises(ApiError) as exc:  # a later expiry with the old signature
+        storage.verify(PATH, f"{int(expires) + 3600}.{sig}", 0)
+    assert _code(exc) == (403, "token_invalid")
+    with pytest.raises(ApiError) as exc:  # another server's key
+        Storage(StorageSettings()).verify(PATH, token, 0)
+    assert _code(exc) == (403, "token_invalid")
+
+
+def test_upload_token_is_per_document() -> None:
+    storage = Storage(StorageSettings(), key=b"k" * 32)
+    a = storage.upload_token("job_a", "doc_a")
+    assert a.startswith("upt_") and a == storage.upload_token("job_a", "doc_a")
+    assert a != storage.upload_token("job_a", "doc_b")
+    assert a != storage.upload_token("job_b", "doc_a")
+    assert a != Storage(StorageSettings(), key=b"j" * 32).upload_token("job_a", "doc_a")
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"multipart_threshold": -1},
+        {"part_size": 0},
+        {"upload_url_ttl": 0},
+        {"upload_url_ttl": float("nan")},
+    ],
+)
+def test_settings_reject_nonsense(settings: dict[str, float]) -> None:
+    with pytest.raises(ValueError):
+        StorageSettings(**settings)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- over HTTP
+
+
+def _registered(srv: UploadServer) -> tuple[str, dict[str, Any]]:
+    job_id = srv.job()
+    [ins] = srv.register_ok(job_id, [("a.pdf", PLAN_BYTES, "plans")])
+    return job_id, ins
+
+
+def test_put_with_forged_token_is_403_and_stores_nothing(srv: UploadServer) -> None:
+    job_id, ins = _registered(srv)
+    url, _, token = ins["uploadUrl"].partition("?token=")
+    expires, _, sig = token.partition(".")
+    forged = f"{url}?token={expires}.{'A' * len(sig)}"
+    r = srv.put(forged, PLAN_BYTES, ins["headers"])
+    assert r.status_code == 403
+    assert r.json()["error"]["code"] == "token_invalid"
+    assert srv.get_job(job_id)["files"][0]["status"] == "pending"
+
+
+def test_put_without_token_or_with_bearer_key_is_403(srv: UploadServer) -> None:
+    _, ins = _registered(srv)
+    bare = ins["uploadUrl"].partition("?")[0]
+    headers = dict(ins["headers"]) | {"Authorization": "Bearer pgk_test_uploads"}
+    r = srv.put(bare, PLAN_BYTES, headers)
+    assert r.status_code == 403
+    assert r.json()["error"]["code"] == "token_invalid"
+
+
+def test_expired_upload_url_is_403_token_expired(srv: UploadServer) -> None:
+    job_id, ins = _registered(srv)
+    srv.advance(3601)
+    r = direct_put(srv, ins, PLAN_BYTES)
+    assert r.status_code == 403
+    err = r.json()["error"]
+    assert err["code"] == "token_expired"
+    assert err["expiredAt"] == ins["expiresAt"]
+    assert srv.get_job(job_id)["files"][0]["status"] == "pending"
+
+
+def test_token_of_another_job_is_invalid(srv: UploadServer) -> None:
+    job_a, ins_a = _registered(srv)
+    job_b, ins_b = _registered(srv)
+    url_b = ins_b["uploadUrl"].partition("?")[0]
+    token_a = ins_a["uploadUrl"].partition("?token=")[2]
+    r = srv.put(f"{url_b}?token={token_a}", PLAN_BYTES, ins_b["headers"])
+    assert r.status_code == 403
+    assert r.json()["error"]["code"] == "token_invalid"
+    # and job A's URL rewritten to job B's path with A's document
+    url = ins_a["uploadUrl"].replace(job_a, job_b)
+    r = srv.put(url, PLAN_BYTES, ins_a["headers"])
+    assert r.json()["error"]["code"] == "token_invalid"
+
+
+def test_result_url_with_forged_or_missing_token_is_403(srv: UploadServer) -> None:
+    job_id = srv.job()
+    assert srv.form_upload(job_id, [("a.pdf", PLAN_BYTES, "plans")]).status_code == 200
+    assert srv.complete(job_id).status_code == 202
+    job = srv.finish(job_id)
+    url = job["resultUrl"]
+    assert srv.http.get(url, timeout=10).status_code == 200
+    r = srv.http.get(url.partition("?")[0], timeout=10)
+    assert (r.status_code, r.json()["error"]["code"]) == (403, "token_invalid")
+    r = srv.http.get(url[:-3] + "AAA", timeout=10)
+    assert (r.status_code, r.json()["error"]["code"]) == (403, "token_invalid")
+    other = srv.job()
+    r = srv.http.get(url.replace(job_id, other), timeout=10)
+    assert (r.status_code, r.json()["error"]["code"]) == (403, "token_invalid")
+
+
+def test_result_url_expires_with_the_job(srv: UploadServer) -> None:
+    job_id = srv.job()
+    srv.form_upload(job_id, [("a.pdf", PLAN_BYTES, "plans")])
+    srv.complete(job_id)
+    job = srv.finish(job_id)
+    srv.advance(8 * 24 * 3600)
+    r = srv.http.get(job["resultUrl"], timeout=10)
+    assert (r.status_code, r.json()["error"]["code"]) == (403, "token_expired")
+
+
+def test_storage_after_reset_answers_404_not_500(srv: UploadServer) -> None:
+    _, ins = _registered(srv)
+    r = srv.request("POST", "/_mock/reset", key=None)
+    assert r.status_code == 200, r.text
+    r = direct_put(srv, ins, PLAN_BYTES)
+    assert r.status_code == 404
+    assert r.json()["error"]["code"] == "document_not_found"
