@@ -138,7 +138,7 @@ class FormFileMetadata(_Request):
 
 class FormMetadata(_Request):
     clientUploadFlowId: str | None = Field(None, max_length=256)
-    files: list[FormFileMetadata] | None = Field(None, max_length=100)
+    files: list[FormFileMetadata] | None = None  # more than 100: limit_exceeded
 
 
 # --------------------------------------------------------------------------- public responses

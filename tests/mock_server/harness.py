@@ -172,3 +172,53 @@ class Server:
         assert r.status_code == 200, r.text
         body: dict[str, Any] = r.json()
         return body
+
+
+class ServeProcess:
+    """`plangrep-mock serve --port 0 ...` as a subprocess; parses the printed base URL."""
+
+    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
+        import os
+        import subprocess
+        import sys
+
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "mock_server", "serve", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, **(env or {})},
+        )
+        self.banner: list[str] = []
+        self.base = ""
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.banner.append(line.rstrip("\n"))
+            if "Plangrep API at " in line:
+                self.base = line.split("Plangrep API at ", 1)[1].strip()
+            if "Ctrl-C" in line:
+                break
+        if not self.base:
+            err = self.proc.stderr.read() if self.proc.stderr else ""
+            self.proc.kill()
+            raise RuntimeError(f"serve did not start: {self.banner!r} {err}")
+        self.url = self.base.removesuffix(API)
+
+    def stop(self, sig: int | None = None) -> int:
+        import signal
+
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig if sig is not None else signal.SIGTERM)
+        rc = self.proc.wait(10)
+        return rc
+
+    def __enter__(self) -> ServeProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+        for stream in (self.proc.stdout, self.proc.stderr):
+            if stream is not None:
+                stream.close()
