@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError
 
 from statemachine import format_time
 
@@ -32,6 +32,7 @@ __all__ = [
     "FaultCreatedResponse",
     "FaultHit",
     "FaultRegistry",
+    "FaultRequest",
     "FaultSpecError",
     "FaultView",
     "FaultsDeletedResponse",
@@ -121,6 +122,10 @@ class ApiLatencyFaultRequest(_Strict):
     mode: Literal["latency"]
     seconds: float = Field(gt=0.0, le=MAX_API_LATENCY, allow_inf_nan=False)
     count: int = Field(1, ge=1, le=MAX_COUNT)
+
+
+class FaultRequest(RootModel[WebhookFaultRequest | ApiErrorFaultRequest | ApiLatencyFaultRequest]):
+    """A `POST /_mock/faults` body: a webhook fault, or an API error or latency fault."""
 
 
 FAULT_REQUEST_MODELS: tuple[type[BaseModel], ...] = (

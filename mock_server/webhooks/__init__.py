@@ -23,7 +23,7 @@ from .dispatcher import (
     WebhookDispatcher,
 )
 from .receiver import ReceivedEvent, RejectedDelivery, WebhookReceiver
-from .routes import DISPATCHER_KEY, FAULTS_KEY, OPENAPI_OPERATIONS, deliveries_for
+from .routes import DISPATCHER_KEY, FAULTS_KEY, deliveries_for, openapi_operations
 from .signing import (
     InvalidSecret,
     new_message_id,
@@ -40,7 +40,6 @@ __all__ = [
     "DISPATCHER_KEY",
     "EVENT_TYPE",
     "FAULTS_KEY",
-    "OPENAPI_OPERATIONS",
     "Attempt",
     "Delivery",
     "FaultRegistry",
@@ -53,6 +52,7 @@ __all__ = [
     "deliveries_for",
     "new_message_id",
     "new_secret",
+    "openapi_operations",
     "serialize_body",
     "setup_webhooks",
     "sign",

@@ -9,23 +9,24 @@ from pydantic import BaseModel, ConfigDict
 
 from ..errors import ApiError, json_response, short
 from ..faults import (
-    FAULT_REQUEST_MODELS,
     FaultCreatedResponse,
     FaultRegistry,
+    FaultRequest,
     FaultsDeletedResponse,
     FaultSpecError,
     FaultsResponse,
 )
-from ..models import ErrorResponse, read_json
+from ..models import read_json
+from ..openapi import Operation
 from ..state import STATE_KEY
 from .dispatcher import WebhookDispatcher
-from .models import DeliveriesResponse, RedeliverResponse
+from .models import DeliveriesResponse, RedeliverResponse, WebhookEvent
 
 __all__ = [
     "DISPATCHER_KEY",
     "FAULTS_KEY",
-    "OPENAPI_OPERATIONS",
     "deliveries_for",
+    "openapi_operations",
     "setup_routes",
 ]
 
@@ -100,6 +101,17 @@ async def clear_faults(request: web.Request) -> web.Response:
 
 
 def setup_routes(app: web.Application) -> None:
+    from ..openapi import OPENAPI_OPS_KEY, add_operations
+
+    if OPENAPI_OPS_KEY in app:
+        add_operations(app, openapi_operations())
+    else:  # set up before the OpenAPI part: describe the routes once everything is set up
+
+        async def describe(app: web.Application) -> None:
+            if OPENAPI_OPS_KEY in app:
+                add_operations(app, openapi_operations())
+
+        app.on_startup.append(describe)
     app.router.add_get("/_mock/webhooks/deliveries", list_deliveries)
     app.router.add_post("/_mock/webhooks/deliveries/{deliveryId}/redeliver", redeliver)
     app.router.add_post("/_mock/faults", add_fault)
@@ -107,53 +119,66 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_delete("/_mock/faults", clear_faults)
 
 
-# What `GET /openapi.json` should say about these routes: method, path, summary, query
-# parameters, request body models (one of), and the response model per status.
-OPENAPI_OPERATIONS: list[dict[str, Any]] = [
-    {
-        "method": "get",
-        "path": "/_mock/webhooks/deliveries",
-        "summary": "Webhook deliveries with every attempt, oldest first",
-        "query": [{"name": "jobId", "required": False, "description": "only this job's"}],
-        "request": [],
-        "responses": {200: DeliveriesResponse, 404: ErrorResponse},
-    },
-    {
-        "method": "post",
-        "path": "/_mock/webhooks/deliveries/{deliveryId}/redeliver",
-        "summary": "Send a logged event again (same webhook-id, fresh signature)",
-        "query": [],
-        "request": [],
-        "responses": {202: RedeliverResponse, 404: ErrorResponse},
-    },
-    {
-        "method": "post",
-        "path": "/_mock/faults",
-        "summary": "Inject a webhook or public API fault",
-        "query": [],
-        "request": list(FAULT_REQUEST_MODELS),
-        "responses": {
-            201: FaultCreatedResponse,
-            400: ErrorResponse,
-            413: ErrorResponse,
-            415: ErrorResponse,
-            422: ErrorResponse,
-        },
-    },
-    {
-        "method": "get",
-        "path": "/_mock/faults",
-        "summary": "Faults registered and what is left of each",
-        "query": [],
-        "request": [],
-        "responses": {200: FaultsResponse},
-    },
-    {
-        "method": "delete",
-        "path": "/_mock/faults",
-        "summary": "Remove every fault",
-        "query": [],
-        "request": [],
-        "responses": {200: FaultsDeletedResponse},
-    },
-]
+def openapi_operations() -> list[Operation]:
+    """What `GET /openapi.json` says about these routes."""
+    ctl = "control"
+    return [
+        Operation(
+            "get",
+            "/_mock/webhooks/deliveries",
+            "mockWebhookDeliveries",
+            "Webhook deliveries with every attempt, oldest first",
+            ctl,
+            200,
+            DeliveriesResponse,
+            (404,),
+            auth=False,
+            query=(("jobId", "only this job's deliveries"),),
+            extra_models=(WebhookEvent,),
+        ),
+        Operation(
+            "post",
+            "/_mock/webhooks/deliveries/{deliveryId}/redeliver",
+            "mockRedeliverWebhook",
+            "Send a logged event again (same webhook-id, fresh timestamp and signature)",
+            ctl,
+            202,
+            RedeliverResponse,
+            (404,),
+            auth=False,
+        ),
+        Operation(
+            "post",
+            "/_mock/faults",
+            "mockAddFault",
+            "Inject a webhook fault or a public API fault (error or latency)",
+            ctl,
+            201,
+            FaultCreatedResponse,
+            (400, 413, 415, 422),
+            FaultRequest,
+            "json",
+            True,
+            auth=False,
+        ),
+        Operation(
+            "get",
+            "/_mock/faults",
+            "mockListFaults",
+            "Faults registered, with what is left of each",
+            ctl,
+            200,
+            FaultsResponse,
+            auth=False,
+        ),
+        Operation(
+            "delete",
+            "/_mock/faults",
+            "mockClearFaults",
+            "Remove every fault",
+            ctl,
+            200,
+            FaultsDeletedResponse,
+            auth=False,
+        ),
+    ]

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import socket
 from collections.abc import AsyncIterator, Coroutine
 from typing import Any, TypeVar
 
+import aiohttp
 from aiohttp import web
 
-from mock_server.webhooks import WebhookDispatcher, WebhookReceiver, new_secret
+from mock_server.webhooks import WebhookDispatcher, WebhookReceiver, new_message_id, new_secret
 from statemachine import Clock, Engine, FileSpec
 from statemachine.engine import Job
 
@@ -144,5 +146,80 @@ async def fixed_answer(
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     try:
         yield f"http://127.0.0.1:{port}/hook", seen
+    finally:
+        await runner.cleanup()
+
+
+class MockServer:
+    """`create_app` with webhooks, served on 127.0.0.1:0 in the test's own loop."""
+
+    def __init__(self, app: web.Application, session: Any, url: str) -> None:
+        self.app = app
+        self.http = session
+        self.url = url
+        self.api = url + "/api/open/v1"
+        self.headers = {"Authorization": "Bearer pgk_live_webhooks"}
+
+    async def call(
+        self, method: str, path: str, body: Any = None, *, public: bool = True, **kw: Any
+    ) -> tuple[int, Any]:
+        url = (self.api if public else self.url) + path
+        headers = self.headers if public else {}
+        async with self.http.request(method, url, json=body, headers=headers, **kw) as resp:
+            return resp.status, await resp.json()
+
+    async def advance(self, seconds: float) -> None:
+        status, _ = await self.call(
+            "POST", "/_mock/clock/advance", {"seconds": seconds}, public=False
+        )
+        assert status == 200
+
+    async def ready_project(self) -> str:
+        status, body = await self.call("POST", "/projects", {"name": new_message_id()})
+        assert status == 202, body
+        await self.advance(10)
+        return str(body["project"]["id"])
+
+    async def create_job(self, project_id: str, webhook_url: str | None) -> tuple[str, str]:
+        payload = {"webhookUrl": webhook_url} if webhook_url else {}
+        status, body = await self.call("POST", f"/projects/{project_id}/jobs", payload)
+        assert status == 202, body
+        return body["job"]["id"], body["webhookSigningSecret"]
+
+    async def upload_and_complete(self, job_id: str) -> None:
+        form = aiohttp.FormData()
+        form.add_field(
+            "metadata",
+            json.dumps({"files": [{"partName": "file0", "fileName": "plan.pdf",
+                                   "contentType": "application/pdf"}]}),
+        )  # fmt: skip
+        form.add_field(
+            "file0", b"%PDF-1.4 " + b"x" * 2000, filename="plan.pdf",
+            content_type="application/pdf",
+        )  # fmt: skip
+        async with self.http.post(
+            f"{self.api}/jobs/{job_id}/files", data=form, headers=self.headers
+        ) as resp:
+            assert resp.status == 200, await resp.text()
+        status, body = await self.call("POST", f"/jobs/{job_id}/uploads/complete", {})
+        assert status == 202, body
+
+
+@contextlib.asynccontextmanager
+async def mock_server(**config: Any) -> AsyncIterator[MockServer]:
+    from mock_server import MockConfig, create_app
+    from mock_server.webhooks import DISPATCHER_KEY, setup_webhooks
+
+    app = create_app(MockConfig(clock="manual", **config))
+    if DISPATCHER_KEY not in app:  # until create_app wires the webhook part itself
+        setup_webhooks(app)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.2)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        async with aiohttp.ClientSession() as session:
+            yield MockServer(app, session, f"http://127.0.0.1:{port}")
     finally:
         await runner.cleanup()
