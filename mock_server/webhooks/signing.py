@@ -11,7 +11,6 @@ import base64
 import binascii
 import json
 import secrets
-import string
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -37,7 +36,6 @@ SECRET_PREFIX = "wss_"
 STANDARD_SECRET_PREFIX = "whsec_"
 MESSAGE_ID_PREFIX = "msg_"
 SECRET_BYTES = 24
-_ID_ALPHABET = string.ascii_lowercase + string.digits
 
 
 class InvalidSecret(ValueError):
@@ -58,8 +56,10 @@ def new_secret() -> str:
 
 
 def new_message_id() -> str:
-    """A `webhook-id`: `msg_` + 26 lowercase alphanumerics."""
-    return MESSAGE_ID_PREFIX + "".join(secrets.choice(_ID_ALPHABET) for _ in range(26))
+    """A `webhook-id`: `msg_` + 26 lowercase alphanumerics (130 random bits, base32: fast)."""
+    return (
+        MESSAGE_ID_PREFIX + base64.b32encode(secrets.token_bytes(17)).decode("ascii")[:26].lower()
+    )
 
 
 def to_standard_secret(secret: str) -> str:
