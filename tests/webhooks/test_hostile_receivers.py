@@ -151,3 +151,65 @@ def test_hostile_receivers_never_stall_the_clock_or_other_jobs() -> None:
             await asyncio.wait_for(h.dispatcher.close(), 5)
 
     arun(main())
+
+
+def test_a_slow_drip_of_headers_times_out() -> None:
+    async def main() -> None:
+        stop = asyncio.Event()
+
+        async def drip(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await reader.read(65536)
+            writer.write(b"HTTP/1.1 200 OK\r\n")
+            try:
+                while not stop.is_set():
+                    writer.write(b"X-Drip: 1\r\n")
+                    await writer.drain()
+                    await asyncio.sleep(0.05)
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                writer.close()
+
+        server = await asyncio.start_server(drip, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        try:
+            async with harness(timeout=0.3) as h:
+                job = h.job(url=f"http://127.0.0.1:{port}/hook")
+                await h.drain()
+                (attempt,) = h.dispatcher.deliveries(job.id)[0].attempts
+                assert (attempt.error, attempt.outcome) == ("timeout", "failed")
+        finally:
+            stop.set()
+            server.close()
+
+    arun(main())
+
+
+def test_a_huge_response_body_is_not_read_and_the_next_event_still_goes_out() -> None:
+    async def main() -> None:
+        from aiohttp import web
+
+        big = b"x" * (10 * 1024 * 1024)
+
+        async def handle(request: web.Request) -> web.Response:
+            await request.read()
+            return web.Response(body=big)
+
+        app = web.Application()
+        app.router.add_post("/hook", handle)
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = runner.addresses[0][1]
+        try:
+            async with harness(timeout=5) as h:
+                job = h.job(url=f"http://127.0.0.1:{port}/hook")
+                h.run_to_end(job)
+                await h.drain()
+                states = [d.state for d in h.dispatcher.deliveries(job.id)]
+                assert states == ["delivered"] * 5
+        finally:
+            await runner.cleanup()
+
+    arun(main())
