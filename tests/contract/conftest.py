@@ -73,6 +73,12 @@ def error(status: int, code: str, **headers: str) -> tuple[int, dict[str, Any], 
     return (status, {"error": {"code": code, "message": f"scripted {code}"}}, headers)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # the plugin tests use `pytester`; pytest_plugins is only honoured in the root conftest
+    if not config.pluginmanager.has_plugin("pytester"):
+        config.pluginmanager.import_plugin("pytester")
+
+
 @pytest.fixture
 def scripted() -> Iterator[ScriptedPlangrep]:
     fake = ScriptedPlangrep()
