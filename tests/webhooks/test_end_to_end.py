@@ -265,3 +265,45 @@ def test_openapi_describes_the_webhook_and_fault_routes() -> None:
             assert "rotated_secret" in str(schemas["WebhookFaultRequest"])
 
     arun(main())
+
+
+def test_every_webhook_route_is_described_whatever_the_setup_order() -> None:
+    from aiohttp import web
+
+    from mock_server import MockConfig, create_app
+    from mock_server.openapi import OPENAPI_OPS_KEY, build_openapi
+    from mock_server.webhooks import setup_webhooks
+
+    app = create_app(MockConfig(clock="manual"))
+    if DISPATCHER_KEY not in app:
+        setup_webhooks(app)
+    doc = build_openapi(app[OPENAPI_OPS_KEY])
+    described = {(m, p) for p, item in doc["paths"].items() for m in item}
+    mine = {
+        (r.method.lower(), r.resource.canonical)
+        for r in app.router.routes()
+        if r.resource is not None
+        and r.resource.canonical.startswith(("/_mock/webhooks", "/_mock/faults"))
+        and r.method != "HEAD"
+    }
+    assert len(mine) == 5
+    assert mine <= described
+    # set up before the OpenAPI part, the routes are described once the app starts
+    from mock_server.openapi import setup_openapi
+    from mock_server.state import STATE_KEY, MockState
+
+    early = web.Application()
+    early[STATE_KEY] = MockState(MockConfig(clock="manual"))
+    setup_webhooks(early)
+    setup_openapi(early)
+
+    async def boot() -> set[tuple[str, str]]:
+        runner = web.AppRunner(early)
+        await runner.setup()
+        try:
+            doc = build_openapi(early[OPENAPI_OPS_KEY])
+            return {(m, p) for p, item in doc["paths"].items() for m in item}
+        finally:
+            await runner.cleanup()
+
+    assert mine <= arun(boot())
