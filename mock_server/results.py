@@ -14,9 +14,10 @@ The document depends only on the finished job, so it never changes: `generatedAt
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
+from pydantic import BaseModel, Field
 
 from statemachine import format_time
 from statemachine.engine import Engine, Job, JobFile
@@ -28,6 +29,11 @@ from .state import STATE_KEY, MockState
 __all__ = [
     "RESULT_STATUSES",
     "PageBreakdown",
+    "ResultDocument",
+    "ResultError",
+    "ResultJob",
+    "ResultResponse",
+    "ResultUsage",
     "get_job_result",
     "page_breakdown",
     "require_result",
@@ -37,6 +43,76 @@ __all__ = [
 RESULT_STATUSES = frozenset({"completed", "completed_with_errors"})
 _SPEC_CLASSES = frozenset({"specifications", "mixed"})
 _DOC_CLASSES = frozenset({"documents", "addenda", "mixed"})
+
+
+# --------------------------------------------------------------------------- models (OpenAPI)
+
+
+class ResultJobError(BaseModel):
+    code: str
+    message: str
+
+
+class ResultJob(BaseModel):
+    id: str
+    status: Literal["completed", "completed_with_errors"]
+    externalId: str | None
+    createdAt: str
+    completedAt: str
+    expiresAt: str
+    resultUrl: str | None
+    error: ResultJobError | None
+
+
+class ResultUsage(BaseModel):
+    pageCount: int
+    successfulPageCount: int
+    drawingPageCount: int
+    documentPageCount: int
+    successfulDrawingPageCount: int
+    successfulDocumentPageCount: int
+    drawingCreditsPerPage: int
+    documentCreditsPerPage: int
+    creditsDebited: int
+
+
+class ResultDocument(BaseModel):
+    documentId: str
+    fileName: str
+    classification: str
+    contentType: str
+    fileSize: int
+    status: str
+    pageCount: int
+    successfulPageCount: int
+    failedPageCount: int
+    error: ResultJobError | None
+    artifacts: list[Any]
+    sheets: list[Any]
+    specifications: list[Any] | None = Field(description="[] for specifications and mixed")
+    docs: list[Any] | None = Field(description="[] for documents, addenda and mixed")
+
+
+class ResultError(BaseModel):
+    code: str = Field(description="page_failed or upload_failed")
+    message: str
+    documentId: str
+    fileName: str
+    pageNumber: int | None = Field(description="1-based within the document; null for a file")
+
+
+class ResultResponse(BaseModel):
+    schemaVersion: Literal["v1"]
+    job: ResultJob
+    usage: ResultUsage
+    documents: list[ResultDocument]
+    evidence: list[Any]
+    warnings: list[Any]
+    errors: list[ResultError]
+    generatedAt: str
+
+
+# --------------------------------------------------------------------------- page plan
 
 
 @dataclass(frozen=True, slots=True)

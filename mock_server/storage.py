@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from aiohttp import web
+from pydantic import BaseModel, Field
 
 from statemachine import format_time
 
@@ -49,11 +50,13 @@ __all__ = [
     "MAX_PARTS",
     "STORAGE_KEY",
     "STORAGE_PREFIX",
+    "PartPutResponse",
     "PartRecord",
     "Registration",
     "Storage",
     "StorageSettings",
     "UploadMode",
+    "UploadPutResponse",
     "expected_part_size",
     "integrity_error",
     "part_count",
@@ -135,6 +138,29 @@ def expected_part_size(size: int, part_size: int, number: int) -> int:
 def sha256_b64(hex_digest: str) -> str:
     """The base64 form of a hex sha256, as the `x-amz-checksum-sha256` header carries it."""
     return base64.b64encode(bytes.fromhex(hex_digest)).decode("ascii")
+
+
+# --------------------------------------------------------------------------- responses (OpenAPI)
+
+
+class UploadPutResponse(BaseModel):
+    status: Literal["uploaded"]
+    documentId: str
+    fileSize: int
+    sha256: str
+    etag: str = Field(description="also in the ETag header")
+
+
+class PartPutResponse(BaseModel):
+    status: Literal["uploaded"]
+    documentId: str
+    uploadId: str
+    partNumber: int
+    size: int
+    etag: str = Field(description="also in the ETag header; list it when completing")
+    partsReceived: int
+    partCount: int
+    fileComplete: bool = Field(description="every part stored and the file's sha256 verified")
 
 
 # --------------------------------------------------------------------------- records

@@ -43,15 +43,19 @@ from .models import (
     parse_model,
     validation_error,
 )
+from .openapi import OPENAPI_OPS_KEY, Operation, add_operations
 from .public_api import PUBLIC_PREFIX, WRITE, command_error
-from .results import get_job_result
+from .results import ResultResponse, get_job_result
 from .serialize import job_json
 from .state import STATE_KEY, MockState
 from .storage import (
     STORAGE_KEY,
+    STORAGE_PREFIX,
+    PartPutResponse,
     Registration,
     Storage,
     StorageSettings,
+    UploadPutResponse,
     integrity_error,
     setup_storage,
 )
@@ -64,6 +68,7 @@ __all__ = [
     "UploadContentRequest",
     "UploadContentResponse",
     "UploadInstruction",
+    "openapi_operations",
     "register_uploads",
     "resolve_complete_body",
     "setup_uploads",
@@ -568,6 +573,51 @@ def resolve_complete_body(
 # --------------------------------------------------------------------------- setup
 
 
+def openapi_operations() -> list[Operation]:
+    """What `GET /openapi.json` says about the routes of this part."""
+    p = PUBLIC_PREFIX
+    auth_errors = (401, 403, 500, 503)
+    body_errors = (400, 413, 415, 422)
+    token = (("token", "the signed token the URL was issued with (not a bearer key)"),)
+    return [
+        Operation(
+            "post", p + "/jobs/{jobId}/uploads", "registerUploads",
+            "Register 1-100 files (exact size, sha256); answers an upload instruction each",
+            "public", 200, RegisterUploadsResponse, (*auth_errors, *body_errors, 404, 409),
+            RegisterUploadsRequest, "json", True,
+        ),
+        Operation(
+            "post", p + "/jobs/{jobId}/uploads/{documentId}/content", "uploadRegisteredFile",
+            "The bytes of a registered direct_put document, as base64", "public", 200,
+            UploadContentResponse, (*auth_errors, *body_errors, 404, 409),
+            UploadContentRequest, "json", True,
+        ),
+        Operation(
+            "get", p + "/jobs/{jobId}/result", "getJobResult",
+            "The v1 result of a completed or completed_with_errors job", "public", 200,
+            ResultResponse, (*auth_errors, 404, 409),
+        ),
+        Operation(
+            "put", STORAGE_PREFIX + "/uploads/{jobId}/{documentId}", "storagePutUpload",
+            "Signed storage: PUT a direct_put file's bytes with the instruction's headers "
+            "(403 token_invalid / token_expired; 422 integrity_error names size or sha256)",
+            "control", 200, UploadPutResponse, (403, 404, 409, 422), auth=False, query=token,
+        ),
+        Operation(
+            "put", STORAGE_PREFIX + "/multipart/{jobId}/{documentId}/{uploadId}/{partNumber}",
+            "storagePutPart",
+            "Signed storage: PUT one part of a multipart upload; answers its ETag",
+            "control", 200, PartPutResponse, (403, 404, 409, 413, 422), auth=False,
+            query=token,
+        ),
+        Operation(
+            "get", STORAGE_PREFIX + "/results/{jobId}", "storageGetResult",
+            "Signed storage: a job's v1 result (the job's resultUrl)", "control", 200,
+            ResultResponse, (403, 404, 409), auth=False, query=token,
+        ),
+    ]  # fmt: skip
+
+
 def setup_uploads(app: web.Application, settings: StorageSettings | None = None) -> Storage:
     """Install registered uploads, base64 content, the complete-body resolver, signed storage
     and results (`GET /jobs/{jobId}/result`, `GET /_mock/storage/results/{jobId}`)."""
@@ -580,6 +630,15 @@ def setup_uploads(app: web.Application, settings: StorageSettings | None = None)
         return resolve_complete_body(storage, st, job, body)
 
     state.complete_resolver = resolver
+    if OPENAPI_OPS_KEY in app:
+        add_operations(app, openapi_operations())
+    else:  # set up before the OpenAPI part: describe the routes once everything is set up
+
+        async def describe(app: web.Application) -> None:
+            if OPENAPI_OPS_KEY in app:
+                add_operations(app, openapi_operations())
+
+        app.on_startup.append(describe)
     r = app.router
     p = PUBLIC_PREFIX
     r.add_post(p + "/jobs/{jobId}/uploads", register_uploads)
