@@ -300,7 +300,6 @@ class WebhookDispatcher:
         self.errors: list[BaseException] = []
         self._deliveries: dict[str, Delivery] = {}
         self._by_job: dict[str, list[Delivery]] = {}
-        self._by_event: dict[str, Delivery] = {}
         self._queues: dict[str, deque[_Work]] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._disabled: set[str] = set()
@@ -366,7 +365,6 @@ class WebhookDispatcher:
         self._queues.clear()
         self._deliveries.clear()
         self._by_job.clear()
-        self._by_event.clear()
         self._disabled.clear()
         if self._idle is not None:
             self._idle.set()
@@ -494,11 +492,9 @@ class WebhookDispatcher:
     def _remember(self, delivery: Delivery) -> None:
         self._deliveries[delivery.id] = delivery
         self._by_job.setdefault(delivery.job_id, []).append(delivery)
-        self._by_event[delivery.event_id] = delivery
         while len(self._deliveries) > self.max_deliveries:
             oldest = next(iter(self._deliveries.values()))
             del self._deliveries[oldest.id]
-            self._by_event.pop(oldest.event_id, None)
             same_job = self._by_job.get(oldest.job_id)
             if same_job:
                 same_job.pop(0)

@@ -193,7 +193,7 @@ def test_api_faults_error_then_latency_then_normal() -> None:
             started = time.perf_counter()
             status, body = await srv.call("GET", "/projects")
             assert status == 200 and "projects" in body
-            assert time.perf_counter() - started >= 0.05
+            assert time.perf_counter() - started >= 0.045  # the fault's wait, not a speed check
             status, body = await srv.call("GET", "/projects")
             assert status == 200
 
