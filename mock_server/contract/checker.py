@@ -1,0 +1,708 @@
+"""`check_client`: search for the server behaviour under which a client breaks Plangrep's contract.
+
+The client is the integrator's wait-for-job function, `client(base_url, api_key, job_id, sleep)
+-> job` (a coroutine function works too; it then gets an async `sleep`). For each example the kit
+resets one in-process mock server (manual clock), creates a project and a job as the account
+owner, and calls the client. The `sleep` it passes advances virtual time; while it does, the owner
+uploads, tops up and resumes, or cancels, at the virtual times the plan says. A middleware in
+front of the public API injects the plan's transient faults and judges every request as it
+arrives; the first broken rule stops the client (`_ClientStopped`, a BaseException, raised in its
+thread) and is reported as a `ContractViolation`, shrunk by hypothesis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import heapq
+import inspect
+import json
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+from hypothesis import HealthCheck, Phase, Verbosity, example, given, settings
+from hypothesis import seed as hypothesis_seed
+
+from statemachine import TERMINAL_STATUSES, FileSpec, StateMachineError, format_time
+from statemachine.engine import Job, Project, TransitionRecord
+
+from ..app import PUBLIC_PREFIX
+from ..config import MockConfig
+from ..errors import ApiError
+from ..testing import MockServerThread
+from .coverage import MachineCoverage
+from .strategies import (
+    AMPLE_CREDITS,
+    PATHS,
+    ContractPlan,
+    Fault,
+    canonical_plans,
+    contract_plans,
+)
+from .violations import RULES, ContractViolation
+
+__all__ = [
+    "CONTRACT_API_KEY",
+    "ContractReport",
+    "ContractRunner",
+    "check_client",
+    "contract_runner",
+    "replay_plan",
+]
+
+CONTRACT_API_KEY = "pgk_live_contractkit"
+ORIGIN = 1_730_538_000.0  # 2024-11-02T09:00:00.000Z: stable reports
+POLL_FLOOR = 5.0
+EPS = 1e-3  # an interval of exactly 5 s is allowed, whatever the float error
+BLOCKED = "blocked_insufficient_credits"
+MAX_REQUESTS_WITHOUT_SLEEP = 25
+
+Client = Callable[[str, str, str, Callable[[float], Any]], Any]
+
+
+class _ClientStopped(BaseException):
+    """Raised inside the client once it broke a rule (not an Exception: `except Exception` in
+    the client does not swallow it)."""
+
+
+def _interrupt(thread_id: int) -> None:
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(
+        ctypes.c_ulong(thread_id), ctypes.py_object(_ClientStopped)
+    )
+
+
+def _clear_interrupt(thread_id: int) -> None:
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), None)
+
+
+@dataclass(slots=True)
+class _Request:
+    at: float  # seconds since the client was called, when the request arrived
+    method: str
+    path: str
+    status: int
+    served: str | None  # the job status in the answer, when it holds the job
+    fault: str | None
+
+    def line(self) -> str:
+        served = f" ({self.served})" if self.served else ""
+        fault = f"  [injected: {self.fault}]" if self.fault else ""
+        return f"  +{self.at:8.1f} s  {self.method} {self.path} -> {self.status}{served}{fault}"
+
+
+@dataclass(slots=True)
+class _Example:
+    """One run of the client, as the server thread sees it."""
+
+    plan: ContractPlan
+    job_id: str
+    t0: float
+    faults: dict[int, Fault]
+    thread_id: int = 0
+    running: bool = False
+    requests: list[_Request] = field(default_factory=list)
+    violation: tuple[str, str] | None = None
+    last_poll: float | None = None  # arrival of the last GET of the job
+    retry_after: float = 0.0  # what the last answer to a poll asked for
+    terminal_served: tuple[str, float] | None = None
+    last_served: str | None = None
+    since_sleep: int = 0
+    slept: float = 0.0
+    sleeps: int = 0
+    actions: list[tuple[float, int, str]] = field(default_factory=list)  # (at, seq, action)
+    seq: int = 0
+    uploaded: bool = False
+    processing_seen: bool = False
+    status_since: tuple[str, float] = ("", 0.0)
+
+    def rel(self, t: float) -> float:
+        return t - self.t0
+
+    def schedule(self, at: float, action: str) -> None:
+        self.seq += 1
+        heapq.heappush(self.actions, (at, self.seq, action))
+
+
+@dataclass(slots=True)
+class ContractReport:
+    """What a passing `check_client` run covered."""
+
+    seed: int
+    examples: int = 0
+    seconds: float = 0.0
+    coverage: MachineCoverage = field(default_factory=MachineCoverage)
+    paths: Counter[str] = field(default_factory=Counter)
+    outcomes: Counter[str] = field(default_factory=Counter)  # returned <status> | gave up
+
+    @property
+    def examples_per_second(self) -> float:
+        return self.examples / self.seconds if self.seconds else 0.0
+
+    def table(self) -> str:
+        lines = [
+            f"check_client: {self.examples} examples in {self.seconds:.2f} s "
+            f"({self.examples_per_second:.0f}/s), seed {self.seed}",
+            "paths: " + ", ".join(f"{p} {self.paths[p]}" for p in PATHS if self.paths[p]),
+            "client outcomes: " + ", ".join(f"{k} {n}" for k, n in sorted(self.outcomes.items())),
+        ]
+        table = self.coverage.table(title="coverage of the job machine")
+        lines.extend(line for line in table.splitlines() if "delivery outcomes" not in line)
+        return "\n".join(_drop_delivery_rows(lines))
+
+
+def _drop_delivery_rows(lines: list[str]) -> list[str]:
+    # check_client sends no webhooks: its table stops before the delivery outcomes
+    from .coverage import DELIVERY_OUTCOMES
+
+    out = []
+    for line in lines:
+        stripped = line.strip().split(" ")[0]
+        if line.startswith("  ") and stripped in DELIVERY_OUTCOMES:
+            continue
+        out.append(line)
+    return out
+
+
+class ContractRunner:
+    """One in-process mock server that runs contract examples one after another."""
+
+    def __init__(
+        self,
+        *,
+        patience: float = 600.0,
+        max_wait: float = 3600.0,
+        max_requests: int = 2000,
+        seed: int | None = None,
+    ) -> None:
+        if not 0 <= patience <= max_wait:
+            raise ValueError(f"need 0 <= patience ({patience}) <= max_wait ({max_wait})")
+        self.patience = patience
+        self.max_wait = max_wait
+        self.max_requests = max_requests
+        self.seed = seed
+        config = MockConfig(
+            clock="manual", port=0, polling="off", clock_origin=ORIGIN, seed=0, journal_size=100
+        )
+        self.server = MockServerThread(config, prepare=self._install)
+        self.example: _Example | None = None
+
+    # -- lifecycle --------------------------------------------------------------
+
+    def _install(self, app: web.Application) -> None:
+        runner = self
+
+        @web.middleware
+        async def contract_kit(request: web.Request, handler: Handler) -> web.StreamResponse:
+            return await runner._intercept(request, handler)
+
+        app.middlewares.insert(0, contract_kit)  # outermost: it sees every public request
+
+    def __enter__(self) -> ContractRunner:
+        self.server.start()
+        self.server.call(self.server.state.subscribe, self._on_transition)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.server.stop()
+
+    # -- one example (caller's thread) ------------------------------------------
+
+    def run(self, client: Client, plan: ContractPlan) -> dict[str, Any]:
+        """Run the client against one plan; raise `ContractViolation` or return a summary."""
+        ex = self.server.call(self._begin, plan)
+        ex.thread_id = threading.get_ident()
+        outcome: tuple[str, Any]
+        ex.running = True
+        try:
+            if inspect.iscoroutinefunction(client):
+                result = asyncio.run(
+                    client(self.server.base_url, CONTRACT_API_KEY, ex.job_id, self._asleep(ex))
+                )
+            else:
+                result = client(self.server.base_url, CONTRACT_API_KEY, ex.job_id, self._sleep(ex))
+            outcome = ("returned", result)
+        except _ClientStopped:
+            outcome = ("stopped", None)
+        except Exception as exc:
+            outcome = ("raised", exc)
+        finally:
+            ex.running = False
+            _clear_interrupt(ex.thread_id)
+        summary = self.server.call(self._end, ex)
+        self._judge(ex, outcome, summary)
+        return summary
+
+    def _sleep(self, ex: _Example) -> Callable[[float], None]:
+        call = self.server.call
+
+        def sleep(seconds: float) -> None:
+            """Virtual sleep: the mock's clock moves `seconds` forward (no wall time)."""
+            s = float(seconds)
+            if not s >= 0:
+                raise ValueError(f"sleep length must be non-negative, got {seconds!r}")
+            call(self._sleep_on_loop, ex, s)
+            if ex.violation is not None:
+                raise _ClientStopped()
+
+        return sleep
+
+    def _asleep(self, ex: _Example) -> Callable[[float], Awaitable[None]]:
+        sleep = self._sleep(ex)
+
+        async def asleep(seconds: float) -> None:
+            sleep(seconds)
+
+        return asleep
+
+    # -- the server's thread -------------------------------------------------------
+
+    def _begin(self, plan: ContractPlan) -> _Example:
+        state = self.server.state
+        state.reset()
+        eng = state.engine
+        project, _ = eng.create_project(CONTRACT_API_KEY, "contract-kit")
+        if project.state != "ready":
+            eng.force_project(project, "provision")
+        eng.set_balance(CONTRACT_API_KEY, plan.owner.balance)
+        ex = _Example(plan=plan, job_id="", t0=eng.now, faults=plan.faults.by_request())
+        self.example = ex
+        job = eng.create_job(project, scenario=plan.scenario, meta={})
+        ex.job_id = job.id
+        ex.status_since = (job.state, eng.now)
+        owner = plan.owner
+        ex.schedule(ex.t0 + owner.upload_at, "upload")
+        if owner.cancel_at is not None:
+            ex.schedule(ex.t0 + owner.cancel_at, "cancel")
+        self._run_actions(ex, eng.now)
+        return ex
+
+    def _end(self, ex: _Example) -> dict[str, Any]:
+        self.example = None
+        job = self.server.state.engine.jobs[ex.job_id]
+        return {
+            "status": job.state,
+            "now": self.server.state.engine.now,
+            "history": list(job.history),
+            "status_since": ex.status_since,
+        }
+
+    def _sleep_on_loop(self, ex: _Example, seconds: float) -> None:
+        eng = self.server.state.engine
+        elapsed = ex.rel(eng.now)
+        if elapsed + seconds > self.max_wait + EPS:
+            self._advance_to(ex, ex.t0 + self.max_wait)
+            status, since = ex.status_since
+            self._violate(
+                ex,
+                "unbounded",
+                f"the client was still waiting after {self.max_wait:g} s (it asked to sleep "
+                f"{seconds:g} s at +{elapsed:.1f} s); the job has been {status} since "
+                f"+{ex.rel(since):.1f} s. A client must give up with an error within a bound "
+                f"(check_client's max_wait is {self.max_wait:g} s)",
+            )
+            return
+        self._advance_to(ex, eng.now + seconds)
+        ex.slept += seconds
+        ex.sleeps += 1
+        ex.since_sleep = 0
+
+    def _advance_to(self, ex: _Example, target: float) -> None:
+        """Advance the engine to `target`, stopping at every due engine event and owner action
+        so the owner acts at the exact virtual time the plan says."""
+        eng = self.server.state.engine
+        while True:
+            t = target
+            due = eng.next_due()
+            if due is not None and due < t:
+                t = due
+            if ex.actions and ex.actions[0][0] < t:
+                t = ex.actions[0][0]
+            if t > eng.now:
+                eng.advance(t - eng.now)
+            due = eng.next_due()
+            if due is not None and due <= t:
+                eng.run_until(t)  # float rounding of the clock: fire what is due at t
+            self._run_actions(ex, t)
+            if t >= target:
+                return
+
+    def _run_actions(self, ex: _Example, t: float) -> None:
+        while ex.actions and ex.actions[0][0] <= t + 1e-9:
+            _, _, action = heapq.heappop(ex.actions)
+            self._act(ex, action)
+
+    def _act(self, ex: _Example, action: str) -> None:
+        """The account owner's actions; a refusal (the job moved on) is not the client's
+        business and is ignored."""
+        eng = self.server.state.engine
+        job = eng.jobs[ex.job_id]
+        owner = ex.plan.owner
+        with contextlib.suppress(StateMachineError):
+            if action == "upload":
+                if job.state == "provisioning":
+                    return  # retried when the job is provisioned (see _on_transition)
+                ex.uploaded = True
+                specs = [
+                    FileSpec(f"sheet{i}.pdf", size, "application/pdf", cls)
+                    for i, (size, cls) in enumerate(owner.files)
+                ]
+                eng.add_files(job, specs)
+                if owner.complete_after <= 0:
+                    eng.complete_uploads(job)
+                else:
+                    ex.schedule(eng.now + owner.complete_after, "complete")
+            elif action == "complete":
+                eng.complete_uploads(job)
+            elif action == "top_up":
+                if job.state == BLOCKED:
+                    eng.set_balance(job.org, AMPLE_CREDITS)
+                    eng.resume(job)
+            elif action == "cancel_blocked":
+                if job.state == BLOCKED:
+                    eng.cancel(job)
+            elif action == "cancel" and job.state not in TERMINAL_STATUSES:
+                eng.cancel(job)
+
+    def _on_transition(self, rec: TransitionRecord, obj: Job | Project) -> None:
+        ex = self.example
+        if ex is None or rec.object_id != ex.job_id:
+            return
+        ex.status_since = (rec.dst, rec.at)
+        owner = ex.plan.owner
+        if rec.event == "provision" and not ex.uploaded:
+            ex.schedule(max(rec.at, ex.t0 + owner.upload_at), "upload")
+        elif rec.dst == BLOCKED and owner.on_block != "wait":
+            action = "top_up" if owner.on_block == "top_up" else "cancel_blocked"
+            ex.schedule(rec.at + owner.block_action_after, action)
+        elif (
+            rec.dst == "processing"
+            and not ex.processing_seen
+            and owner.cancel_after_processing_starts is not None
+        ):
+            ex.processing_seen = True
+            ex.schedule(rec.at + owner.cancel_after_processing_starts, "cancel")
+
+    async def _intercept(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        ex = self.example
+        if ex is None or ex.violation is not None or not request.path.startswith(PUBLIC_PREFIX):
+            return await handler(request)
+        eng = self.server.state.engine
+        arrival = eng.now
+        index = len(ex.requests)
+        route = request.path[len(PUBLIC_PREFIX) :]
+        job_route = f"/jobs/{ex.job_id}"
+        job = eng.jobs.get(ex.job_id)
+        before = job.state if job is not None else ""
+        ex.since_sleep += 1
+        self._judge_request(ex, request.method, route, job_route, arrival, before)
+        fault = ex.faults.get(index)
+        response: web.StreamResponse
+        if fault is not None and fault.kind == "latency":
+            self._advance_to(ex, eng.now + fault.seconds)
+        if fault is not None and fault.kind != "latency":
+            response = _fault_response(fault)
+        else:
+            response = await handler(request)
+        served = _served_status(response)
+        ex.requests.append(
+            _Request(
+                ex.rel(arrival),
+                request.method,
+                request.path,
+                response.status,
+                served,
+                fault.describe().split(": ", 1)[1] if fault is not None else None,
+            )
+        )
+        if request.method == "GET" and route == job_route:
+            ex.last_poll = arrival
+            ex.retry_after = _retry_after(response)
+            if served is not None:
+                ex.last_served = served
+                if served in TERMINAL_STATUSES and ex.terminal_served is None:
+                    ex.terminal_served = (served, arrival)
+        if ex.violation is None:
+            if ex.since_sleep > MAX_REQUESTS_WITHOUT_SLEEP:
+                self._violate(
+                    ex,
+                    "unbounded",
+                    f"the client made {ex.since_sleep} requests without calling the sleep it "
+                    "was given; virtual time moves only through that sleep, so the job cannot "
+                    "change (does the client call time.sleep instead of its sleep argument?)",
+                )
+            elif len(ex.requests) > self.max_requests:
+                self._violate(
+                    ex,
+                    "unbounded",
+                    f"the client made more than {self.max_requests} requests for one job",
+                )
+        return response
+
+    def _judge_request(
+        self, ex: _Example, method: str, route: str, job_route: str, at: float, status: str
+    ) -> None:
+        job_id = ex.job_id
+        if method == "GET" and route == job_route:
+            if ex.terminal_served is not None:
+                served, when = ex.terminal_served
+                self._violate(
+                    ex,
+                    "poll_after_terminal",
+                    f"{job_id} was polled again at +{ex.rel(at):.1f} s after it had been served "
+                    f"the terminal status {served} at +{ex.rel(when):.1f} s; Plangrep asks "
+                    "clients to stop polling at the first terminal status",
+                )
+            elif ex.last_poll is not None:
+                gap = at - ex.last_poll
+                floor = max(POLL_FLOOR, ex.retry_after)
+                if gap < floor - EPS:
+                    if ex.retry_after > POLL_FLOOR:
+                        why = (
+                            f"the previous answer asked it to wait (Retry-After: "
+                            f"{ex.retry_after:g} s)"
+                        )
+                    else:
+                        why = "Plangrep asks for at least 5 s between polls"
+                    hint = (
+                        " (the client did not call the sleep it was given in between: does it "
+                        "call time.sleep?)"
+                        if ex.since_sleep > 1 and gap < EPS
+                        else ""
+                    )
+                    self._violate(
+                        ex,
+                        "polling_too_fast",
+                        f"{job_id} was polled twice within {gap:.1f} s (at "
+                        f"+{ex.rel(ex.last_poll):.1f} s and +{ex.rel(at):.1f} s); {why}{hint}",
+                    )
+        elif method == "POST" and route == job_route + "/resume":
+            if status != BLOCKED and ex.last_served != BLOCKED:
+                self._violate(
+                    ex,
+                    "resume_not_blocked",
+                    f"the client resumed {job_id} at +{ex.rel(at):.1f} s while it was {status}, "
+                    f"and the last status it had been served was {ex.last_served or 'none'}; "
+                    f"resume applies only to a job in {BLOCKED}",
+                )
+        elif (
+            method == "POST" and route == job_route + "/cancel" and ex.terminal_served is not None
+        ):
+            served, when = ex.terminal_served
+            self._violate(
+                ex,
+                "cancel_not_cancellable",
+                f"the client cancelled {job_id} at +{ex.rel(at):.1f} s after it had been served "
+                f"the terminal status {served} at +{ex.rel(when):.1f} s; a terminal job cannot "
+                "be cancelled",
+            )
+
+    def _violate(self, ex: _Example, rule: str, message: str) -> None:
+        if ex.violation is not None:
+            return
+        ex.violation = (rule, message)
+        if ex.running and ex.thread_id:
+            _interrupt(ex.thread_id)  # the client stops at its next bytecode
+
+    # -- verdict (caller's thread) -----------------------------------------------
+
+    def _judge(self, ex: _Example, outcome: tuple[str, Any], summary: dict[str, Any]) -> None:
+        status: str = summary["status"]
+        waited = ex.rel(summary["now"])
+        if ex.violation is not None:
+            raise self._violation(ex, *ex.violation, summary)
+        kind, value = outcome
+        if kind == "raised":
+            if waited < self.patience - EPS:
+                raise self._violation(
+                    ex,
+                    "wrong_result",
+                    f"the client raised {type(value).__name__}: {value} after waiting "
+                    f"{waited:.1f} s, while the job was {status}; it must return the job at its "
+                    f"terminal status, or give up only after waiting at least {self.patience:g} s",
+                    summary,
+                )
+            summary["outcome"] = "gave up"
+            return
+        if kind == "stopped":  # stopped without a recorded violation: cannot happen
+            raise AssertionError("check_client stopped a client without a violation")
+        job = value.get("job", value) if isinstance(value, dict) else value
+        if not isinstance(job, dict) or "status" not in job:
+            raise self._violation(
+                ex,
+                "wrong_result",
+                f"the client returned {value!r:.200}; it must return the job (a dict with "
+                '`id` and `status`, or the API\'s `{"job": ...}`)',
+                summary,
+            )
+        got = job.get("status")
+        if status not in TERMINAL_STATUSES:
+            raise self._violation(
+                ex,
+                "wrong_result",
+                f"the client returned {ex.job_id} with status {got} after {waited:.1f} s, but "
+                f"the job is still {status} (not terminal): a client must keep polling through "
+                "every non-terminal status",
+                summary,
+            )
+        if got != status or job.get("id", ex.job_id) != ex.job_id:
+            raise self._violation(
+                ex,
+                "wrong_result",
+                f"the client returned job {job.get('id')} with status {got}, but the job the "
+                f"server reached is {ex.job_id} with status {status}",
+                summary,
+            )
+        summary["outcome"] = f"returned {status}"
+
+    def _violation(
+        self, ex: _Example, rule: str, message: str, summary: dict[str, Any]
+    ) -> ContractViolation:
+        lines = [
+            f"check_client: the client broke rule {rule!r}: {RULES[rule]}",
+            f"  {message}",
+            "the server's behaviour (shrunk by hypothesis):",
+            *(f"  {line}" for line in ex.plan.describe().splitlines()),
+            "the job's history (virtual seconds since the client was called):",
+        ]
+        for rec in summary["history"]:
+            lines.append(f"  +{ex.rel(rec.at):8.1f} s  {rec.src} --{rec.event}--> {rec.dst}")
+        lines.append(f"the client's requests ({len(ex.requests)}):")
+        request_lines = [r.line() for r in ex.requests]
+        if len(request_lines) > 40:
+            skipped = len(request_lines) - 40
+            request_lines = [f"  ... {skipped} earlier request(s)", *request_lines[-40:]]
+        lines.extend(request_lines)
+        lines.append(f"(virtual start {format_time(ex.t0)}; the client slept {ex.sleeps} times)")
+        if self.seed is not None:
+            lines.append(
+                f"replay: check_client(client, seed={self.seed}) repeats this search; "
+                "replay_plan(client, exc.plan) repeats this example"
+            )
+        return ContractViolation(
+            "\n".join(lines),
+            rule=rule,
+            job_id=ex.job_id,
+            scenario=ex.plan.scenario.name,
+            requests=request_lines,
+            seed=self.seed,
+            plan=ex.plan,
+        )
+
+
+def _fault_response(fault: Fault) -> web.Response:
+    headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+    status = int(fault.kind)
+    code = {429: "rate_limited", 500: "internal_error", 503: "service_unavailable"}[status]
+    return ApiError(
+        status,
+        code,
+        f"a transient {status} injected by check_client(faults=True)",
+        headers=headers,
+    ).response()
+
+
+def _served_status(response: web.StreamResponse) -> str | None:
+    body = getattr(response, "body", None)
+    if response.status != 200 or not isinstance(body, bytes | bytearray):
+        return None
+    try:
+        job = json.loads(body).get("job")
+    except (ValueError, AttributeError):
+        return None
+    status = job.get("status") if isinstance(job, dict) else None
+    return status if isinstance(status, str) else None
+
+
+def _retry_after(response: web.StreamResponse) -> float:
+    if response.status not in (429, 503):
+        return 0.0
+    try:
+        return float(response.headers.get("Retry-After", "0"))
+    except ValueError:
+        return 0.0
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def check_client(
+    client: Client,
+    *,
+    max_examples: int = 100,
+    seed: int | None = None,
+    faults: bool = False,
+    patience: float = 600.0,
+    max_wait: float = 3600.0,
+    paths: tuple[str, ...] = PATHS,
+) -> ContractReport:
+    """Search for a server behaviour under which `client` breaks Plangrep's client contract.
+
+    `client(base_url, api_key, job_id, sleep) -> job` waits for the job and returns it at its
+    first terminal status (the job dict, or the API's `{"job": ...}`); it must wait with the
+    `sleep` it is given. Raises `ContractViolation` (an AssertionError) with the rule, the shrunk
+    scenario, the request log and a replay seed; returns a `ContractReport` when no example broke
+    a rule. `patience`: the client may give up with an error only after waiting this long;
+    `max_wait`: it must have given up by then. `faults`: add transient 429/500/503 and latency.
+    """
+    if seed is None:
+        seed = random.SystemRandom().randrange(2**32)
+    report = ContractReport(seed=seed)
+    strategy = contract_plans(faults=faults, paths=paths)
+    with ContractRunner(patience=patience, max_wait=max_wait, seed=seed) as runner:
+
+        @hypothesis_seed(seed)
+        @settings(
+            max_examples=max_examples,
+            deadline=None,
+            database=None,
+            derandomize=False,
+            report_multiple_bugs=False,
+            suppress_health_check=list(HealthCheck),
+            phases=(Phase.explicit, Phase.generate, Phase.shrink),
+            verbosity=Verbosity.quiet,
+            print_blob=False,
+        )
+        @given(plan=strategy)
+        def search(plan: ContractPlan) -> None:
+            # canonical plans run first (explicit examples), then max_examples drawn ones
+            summary = runner.run(client, plan)
+            report.examples += 1
+            report.paths[plan.path] += 1
+            report.outcomes[summary.get("outcome", "?")] += 1
+            report.coverage.add_job_history(summary["history"])
+
+        for plan in reversed(canonical_plans(paths, faults=faults)):
+            search = example(plan=plan)(search)
+        started = time.perf_counter()
+        search()
+        report.seconds = time.perf_counter() - started
+    return report
+
+
+def replay_plan(
+    client: Client,
+    plan: ContractPlan,
+    *,
+    patience: float = 600.0,
+    max_wait: float = 3600.0,
+) -> dict[str, Any]:
+    """Run one plan (e.g. `ContractViolation.plan`) again; raises `ContractViolation` or returns
+    `{"status", "outcome", ...}`."""
+    with ContractRunner(patience=patience, max_wait=max_wait) as runner:
+        return runner.run(client, plan)
+
+
+@contextlib.contextmanager
+def contract_runner(**kwargs: Any) -> Iterator[ContractRunner]:
+    """A started `ContractRunner` for your own hypothesis properties (`runner.run(client,
+    plan)` per example)."""
+    with ContractRunner(**kwargs) as runner:
+        yield runner
