@@ -28,7 +28,8 @@ import secrets
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from aiohttp import web
+from aiohttp import ClientPayloadError, web
+from aiohttp.http_exceptions import HttpProcessingError
 from pydantic import BaseModel, Field
 
 from statemachine import format_time
@@ -60,6 +61,7 @@ __all__ = [
     "expected_part_size",
     "integrity_error",
     "part_count",
+    "read_chunk",
     "result_url",
     "setup_storage",
     "sha256_b64",
@@ -487,7 +489,7 @@ async def _read_body(
     kept: list[bytes] | None = [] if keep else None
     received = 0
     while True:
-        chunk = await request.content.read(min(_CHUNK, expected - received + 1))
+        chunk = await read_chunk(request, min(_CHUNK, expected - received + 1))
         if not chunk:
             break
         received += len(chunk)
@@ -520,6 +522,19 @@ async def _read_body(
             part_number=part,
         )
     return sha.hexdigest(), md5.hexdigest(), b"".join(kept) if kept is not None else None
+
+
+async def read_chunk(request: web.Request, n: int) -> bytes:
+    """Up to `n` bytes of the body; a client that goes away mid-body is a 400, not a bug."""
+    try:
+        return await request.content.read(n)
+    except (ConnectionError, ClientPayloadError, HttpProcessingError) as exc:
+        raise ApiError(
+            400,
+            "incomplete_body",
+            f"the connection ended before the whole body arrived ({type(exc).__name__}); "
+            "nothing was stored",
+        ) from None
 
 
 def _checksum_header(request: web.Request) -> str | None:

@@ -57,6 +57,7 @@ from .storage import (
     StorageSettings,
     UploadPutResponse,
     integrity_error,
+    read_chunk,
     setup_storage,
 )
 
@@ -267,7 +268,7 @@ async def _read_json_body(request: web.Request, model: type[M], limit: int, hint
         raise too_large
     buf = bytearray()
     while True:
-        chunk = await request.content.read(min(1 << 16, limit + 1 - len(buf)))
+        chunk = await read_chunk(request, min(1 << 16, limit + 1 - len(buf)))
         if not chunk:
             break
         buf += chunk

@@ -7,6 +7,7 @@ import base64
 import hashlib
 import itertools
 import json
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -64,6 +65,32 @@ class UploadServer:
         await site.start()
         assert site._server is not None
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    def wait_idle(self, timeout: float = 5.0) -> None:
+        """Wait until the server holds no open connection (a condition, not a fixed sleep)."""
+
+        async def idle() -> None:
+            assert self._runner is not None and self._runner.server is not None
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + timeout
+            while self._runner.server.connections:
+                if loop.time() > deadline:
+                    raise AssertionError("the server still holds a connection")
+                await asyncio.sleep(0.005)
+
+        asyncio.run_coroutine_threadsafe(idle(), self.loop).result(timeout + 1)
+
+    def raw_abort(
+        self, method: str, path: str, headers: dict[str, str], body: bytes, length: int
+    ) -> None:
+        """Send a request that announces `length` bytes, send `body`, then close the socket."""
+        head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {length}\r\n"
+        head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+        self.http.close()  # drop pooled keep-alive connections, so idle means "done"
+        self.http = requests.Session()
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as sock:
+            sock.sendall(head.encode() + body)
+        self.wait_idle()
 
     def stop(self) -> None:
         if self._runner is not None:
