@@ -12,11 +12,13 @@ own bookkeeping (timestamps, pages, credits) and before any follow-up transition
 
 from __future__ import annotations
 
-import heapq
 import random
 import string
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from heapq import heappop, heappush
+from itertools import accumulate
 from typing import Any
 
 from .billing import (
@@ -49,6 +51,8 @@ __all__ = [
 MAX_FILES = 100
 MAX_DECLARED_BYTES = 10_000_000_000
 _ID_ALPHABET = string.ascii_lowercase + string.digits
+_ID_BASE = float(len(_ID_ALPHABET))
+_ID_LENGTH = range(26)
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,13 +283,43 @@ class CancelOutcome:
     at: float
 
 
+# Enum members as module names: looking a member up on its Enum class costs ~80 ns, and the
+# hot paths compare statuses and name events several times per transition.
+_AWAITING_UPLOADS = JobStatus.AWAITING_UPLOADS
+_BLOCKED_INSUFFICIENT_CREDITS = JobStatus.BLOCKED_INSUFFICIENT_CREDITS
+_CANCELLED = JobStatus.CANCELLED
+_COMPLETED = JobStatus.COMPLETED
+_COMPLETED_WITH_ERRORS = JobStatus.COMPLETED_WITH_ERRORS
+_FAILED = JobStatus.FAILED
+_PREFLIGHTING = JobStatus.PREFLIGHTING
+_PROCESSING = JobStatus.PROCESSING
+_PROVISIONING = JobStatus.PROVISIONING
+_UPLOADING = JobStatus.UPLOADING
+_EV_BLOCK = JobEvent.BLOCK
+_EV_CANCEL = JobEvent.CANCEL
+_EV_COMPLETE = JobEvent.COMPLETE
+_EV_COMPLETE_UPLOADS = JobEvent.COMPLETE_UPLOADS
+_EV_COMPLETE_WITH_ERRORS = JobEvent.COMPLETE_WITH_ERRORS
+_EV_EXPIRE = JobEvent.EXPIRE
+_EV_FAIL = JobEvent.FAIL
+_EV_PASS_PREFLIGHT = JobEvent.PASS_PREFLIGHT
+_EV_PROVISION = JobEvent.PROVISION
+_EV_RESUME = JobEvent.RESUME
+_EV_START_UPLOAD = JobEvent.START_UPLOAD
+_PROJECT_PROVISIONING = ProjectStatus.PROVISIONING
+_PROJECT_READY = ProjectStatus.READY
+
 Subscriber = Callable[[TransitionRecord, "Job | Project"], None]
 _Due = Callable[[Any, int], None]
 
 
-def _fails(i: int, failed: int, total: int) -> bool:
-    """Whether page i is one of `failed` pages spread evenly over `total`."""
-    return (i + 1) * failed // total > i * failed // total
+def _failed_before(j: int, failed: int, total: int) -> int:
+    """How many of pages 0..j-1 fail when `failed` of `total` pages fail, spread evenly.
+
+    Page i fails when (i + 1) * failed // total > i * failed // total; summed over i < j that
+    telescopes to j * failed // total (each step is 0 or 1 because failed <= total).
+    """
+    return j * failed // total if failed else 0
 
 
 class Engine:
@@ -315,15 +349,18 @@ class Engine:
         self._subscribers: list[Subscriber] = []
         self._capture: list[TransitionRecord] | None = None
         self._queued_scenarios: list[Scenario] = []
+        self._forgotten: dict[str, int] = {}  # per project: forgotten jobs still in its list
         self._on_enter: dict[str, Callable[[Job], None]] = {
-            JobStatus.PREFLIGHTING: self._enter_preflighting,
-            JobStatus.PROCESSING: self._enter_processing,
+            _PREFLIGHTING: self._enter_preflighting,
+            _PROCESSING: self._enter_processing,
         }
 
     # ------------------------------------------------------------------ plumbing
 
     def new_id(self, prefix: str) -> str:
-        return prefix + "".join(self.rng.choices(_ID_ALPHABET, k=26))
+        # The same draws as rng.choices(_ID_ALPHABET, k=26), without choices()'s per-call setup.
+        rnd = self.rng.random
+        return prefix + "".join([_ID_ALPHABET[int(rnd() * _ID_BASE)] for _ in _ID_LENGTH])
 
     def subscribe(self, fn: Subscriber) -> Callable[[], None]:
         self._subscribers.append(fn)
@@ -331,8 +368,9 @@ class Engine:
 
     def schedule(self, at: float, fn: _Due, obj: Any, gen: int = 0) -> None:
         """Call fn(obj, gen) at virtual time `at` (never before now)."""
-        self._seq += 1
-        heapq.heappush(self._heap, (max(at, self.now), self._seq, fn, obj, gen))
+        seq = self._seq = self._seq + 1
+        now = self.now
+        heappush(self._heap, (at if at > now else now, seq, fn, obj, gen))
 
     def pending_events(self) -> int:
         return len(self._heap)
@@ -343,7 +381,7 @@ class Engine:
     def run_until(self, t: float) -> None:
         """Fire every event due at or before `t`, in time order; then now = t."""
         heap = self._heap
-        pop = heapq.heappop
+        pop = heappop
         while heap and heap[0][0] <= t:
             at, _, fn, obj, gen = pop(heap)
             if at > self.now:
@@ -428,7 +466,7 @@ class Engine:
         return project, billing
 
     def _due_project_provision(self, project: Project, gen: int) -> None:
-        if project.gen == gen and project.state == ProjectStatus.PROVISIONING:
+        if project.gen == gen and project.state == _PROJECT_PROVISIONING:
             self._project_transition(project, "provision")
 
     def _project_transition(self, project: Project, event: str, forced: bool = False) -> None:
@@ -479,7 +517,7 @@ class Engine:
         meta: dict[str, Any] | None = None,
     ) -> Job:
         self.sync_if_behind()
-        if project.state != ProjectStatus.READY:
+        if project.state != _PROJECT_READY:
             raise CommandRejected(
                 code="project_not_ready",
                 message=f"project {project.id} is {project.state}; jobs can be created only "
@@ -491,15 +529,16 @@ class Engine:
         job = Job(self.new_id("job_"), project, concrete, self.now, external_id, meta)
         self.jobs[job.id] = job
         project.jobs.append(job)
-        self.schedule(job.expires_at, self._due_expire, job, 0)
+        # by id, so the entry (due days later) does not keep a forgotten job alive
+        self.schedule(job.expires_at, self._due_expire, job.id, 0)
         if concrete.job_provisioning_delay <= 0:
-            self._transition(job, JobEvent.PROVISION)
+            self._transition(job, _EV_PROVISION)
         else:
             self.schedule(
                 self.now + concrete.job_provisioning_delay,
                 self._due_event,
                 job,
-                self._pack(job, JobEvent.PROVISION),
+                self._pack(job, _EV_PROVISION),
             )
         return job
 
@@ -529,19 +568,19 @@ class Engine:
         added = [JobFile(self.new_id("file_"), self.new_id("doc_"), s, status) for s in specs]
         job.files.extend(added)
         job.updated_at = self.now
-        if job.state == JobStatus.AWAITING_UPLOADS:
-            self._transition(job, JobEvent.START_UPLOAD)
+        if job.state == _AWAITING_UPLOADS:
+            self._transition(job, _EV_START_UPLOAD)
         return added
 
     def _require_upload_window(self, job: Job) -> None:
-        if job.state == JobStatus.PROVISIONING:
+        if job.state == _PROVISIONING:
             raise CommandRejected(
                 code="job_not_ready",
                 message=f"job {job.id} is still provisioning; uploads open at awaiting_uploads",
                 object_id=job.id,
                 status=job.state,
             )
-        if job.state not in (JobStatus.AWAITING_UPLOADS, JobStatus.UPLOADING):
+        if job.state not in (_AWAITING_UPLOADS, _UPLOADING):
             raise CommandRejected(
                 code="uploads_closed",
                 message=f"job {job.id} is {job.state}; uploads are accepted only in "
@@ -565,7 +604,7 @@ class Engine:
         """Close the upload window: `include` (default: every uploaded file) goes to preflight;
         `failed` files are marked failed with their reason; other files are skipped."""
         self.sync_if_behind()
-        if job.state == JobStatus.AWAITING_UPLOADS:
+        if job.state == _AWAITING_UPLOADS:
             raise CommandRejected(
                 code="no_documents",
                 message=f"job {job.id} has no uploaded documents; upload at least one file "
@@ -598,17 +637,17 @@ class Engine:
                 f.status = "uploaded"
             elif f.id not in failed_ids:
                 f.status = "skipped"
-        self._transition(job, JobEvent.COMPLETE_UPLOADS)
+        self._transition(job, _EV_COMPLETE_UPLOADS)
         return job
 
     def resume(self, job: Job) -> Job:
         self.sync_if_behind()
-        self._transition(job, JobEvent.RESUME)
+        self._transition(job, _EV_RESUME)
         return job
 
     def cancel(self, job: Job) -> CancelOutcome:
         self.sync_if_behind()
-        if job.state == JobStatus.PROCESSING and not job.cancel_pending:
+        if job.state == _PROCESSING and not job.cancel_pending:
             mode = job.scenario.cancel_while_processing
             if mode == "deferred":
                 self._freeze_processing(job)
@@ -618,28 +657,26 @@ class Engine:
                     self.now + job.scenario.cancel_defer_seconds,
                     self._due_event,
                     job,
-                    self._pack(job, JobEvent.CANCEL),
+                    self._pack(job, _EV_CANCEL),
                 )
-                return CancelOutcome(JobStatus.CANCELLED, True, self.now)
+                return CancelOutcome(_CANCELLED, True, self.now)
             if mode == "race_lost" and job.proc is not None and job.proc.target == job.proc.stop:
                 self._finish_processing_now(job)
-                return CancelOutcome(JobStatus.CANCELLED, True, self.now)
-        elif job.cancel_pending and job.state == JobStatus.PROCESSING:
-            return CancelOutcome(JobStatus.CANCELLED, True, self.now)
-        self._transition(job, JobEvent.CANCEL)
-        return CancelOutcome(JobStatus.CANCELLED, False, self.now)
+                return CancelOutcome(_CANCELLED, True, self.now)
+        elif job.cancel_pending and job.state == _PROCESSING:
+            return CancelOutcome(_CANCELLED, True, self.now)
+        self._transition(job, _EV_CANCEL)
+        return CancelOutcome(_CANCELLED, False, self.now)
 
     def force_job(self, job: Job, event: str) -> TransitionRecord:
         """Fire `event` now, as the control API's forced events do; pages are settled so the
         job stays consistent (complete processes the remaining pages, complete_with_errors
         fails them)."""
         self.sync_if_behind()
-        if event in (JobEvent.COMPLETE, JobEvent.COMPLETE_WITH_ERRORS) and (
-            job.state == JobStatus.PROCESSING
-        ):
+        if event in (_EV_COMPLETE, _EV_COMPLETE_WITH_ERRORS) and (job.state == _PROCESSING):
             self._freeze_processing(job)
-            self._settle_rest(job, succeed=event == JobEvent.COMPLETE)
-        if event == JobEvent.FAIL:
+            self._settle_rest(job, succeed=event == _EV_COMPLETE)
+        if event == _EV_FAIL:
             job.error = ("forced_failure", "the job was failed through the mock's control API")
         self._transition(job, event, forced=True)
         return job.history[-1]
@@ -673,14 +710,15 @@ class Engine:
         prog = self.progress(job)
         total = len(rates)
         failed = self._failed_count(job, total)
+        done = prog.pages_done
         for f in job.files:
-            ok = bad = 0
-            for i in range(f.first_page, min(f.first_page + f.pages, prog.pages_done)):
-                if _fails(i, failed, total):
-                    bad += 1
-                else:
-                    ok += 1
-            f.successful_pages, f.failed_pages = ok, bad
+            lo = f.first_page
+            hi = min(lo + f.pages, done)
+            if hi > lo:
+                bad = _failed_before(hi, failed, total) - _failed_before(lo, failed, total)
+                f.successful_pages, f.failed_pages = hi - lo - bad, bad
+            else:
+                f.successful_pages, f.failed_pages = 0, 0
 
     # ------------------------------------------------------------------ transitions
 
@@ -693,11 +731,16 @@ class Engine:
         job.updated_at = now
         if dst in TERMINAL_STATUSES:
             self._settle_terminal(job, dst)
-        elif dst == JobStatus.BLOCKED_INSUFFICIENT_CREDITS:
+        elif dst == _BLOCKED_INSUFFICIENT_CREDITS:
             self._freeze_processing(job)
-        rec = TransitionRecord("job", job.id, event, src, dst, now, len(job.history) + 1, forced)
-        job.history.append(rec)
-        self._notify(rec, job)
+        history = job.history
+        rec = TransitionRecord("job", job.id, event, src, dst, now, len(history) + 1, forced)
+        history.append(rec)
+        # _notify, inlined: this runs once per transition
+        if self._capture is not None:
+            self._capture.append(rec)
+        for fn in self._subscribers:
+            fn(rec, job)
         enter = self._on_enter.get(dst)
         if enter is not None and job.state == dst:
             enter(job)
@@ -712,9 +755,10 @@ class Engine:
         if job.gen == gen and job.state not in TERMINAL_STATUSES:
             self._transition(job, _EVENT_NAMES[code])
 
-    def _due_expire(self, job: Job, _gen: int) -> None:
-        if job.state not in TERMINAL_STATUSES:
-            self._transition(job, JobEvent.EXPIRE)
+    def _due_expire(self, job_id: str, _gen: int) -> None:
+        job = self.jobs.get(job_id)
+        if job is not None and job.state not in TERMINAL_STATUSES:
+            self._transition(job, _EV_EXPIRE)
 
     # preflight ---------------------------------------------------------------
 
@@ -752,14 +796,14 @@ class Engine:
         job.page_count = len(rates)
 
     def _due_preflight(self, job: Job, gen: int) -> None:
-        if job.gen != gen or job.state != JobStatus.PREFLIGHTING:
+        if job.gen != gen or job.state != _PREFLIGHTING:
             return
         sc = job.scenario
         acct = self.account(job.org)
         rates = job.page_rates or []
         if sc.preflight_outcome == "fail":
             job.error = ("preflight_failed", "preflight rejected the uploaded files")
-            self._transition(job, JobEvent.FAIL)
+            self._transition(job, _EV_FAIL)
             return
         # the limit applies to the estimate; pages found beyond it during processing do not count
         estimated = len(rates) - (sc.extra_pages if job.extra_added else 0)
@@ -769,16 +813,16 @@ class Engine:
                 f"the job has an estimated {estimated} pages; this organisation's "
                 f"jobPageLimit is {acct.job_page_limit}",
             )
-            self._transition(job, JobEvent.FAIL)
+            self._transition(job, _EV_FAIL)
             return
         needed = sum(rates[job.pages_done :]) - job.credits_held
         if needed > 0:
             if acct.balance < needed:
-                self._transition(job, JobEvent.BLOCK)
+                self._transition(job, _EV_BLOCK)
                 return
             acct.balance -= needed
             job.credits_held += needed
-        self._transition(job, JobEvent.PASS_PREFLIGHT)
+        self._transition(job, _EV_PASS_PREFLIGHT)
 
     # processing --------------------------------------------------------------
 
@@ -825,15 +869,20 @@ class Engine:
         stop = total // 2 if sc.outcome == "failed" else total
         failed = self._failed_count(job, total)
         start = job.pages_done
-        cum_ok = [0]
-        cum_cost = [0]
-        ok = cost = 0
-        for i in range(start, stop):
-            if not _fails(i, failed, total):
-                ok += 1
-                cost += rates[i]
-            cum_ok.append(ok)
-            cum_cost.append(cost)
+        # prefix sums over pages start..stop-1: successful pages and the credits they cost
+        if failed:
+            # before[k]: failed pages among 0..start+k-1; page start+k fails if the next is more
+            before = [i * failed // total for i in range(start, max(start, stop) + 1)]
+            cum_ok = [k - (b - before[0]) for k, b in enumerate(before)]
+            paid = [
+                r if a == b else 0
+                for r, a, b in zip(rates[start:stop], before[:-1], before[1:], strict=True)
+            ]
+            cum_cost = list(accumulate(paid, initial=0))
+        else:
+            cum_ok = list(range(max(0, stop - start) + 1))
+            cum_cost = list(accumulate(rates[start:stop], initial=0))
+        cost = cum_cost[-1]
         if job.credits_held < cost:
             acct = self.account(job.org)
             take = min(cost - job.credits_held, max(acct.balance, 0))
@@ -842,12 +891,12 @@ class Engine:
         held = job.credits_held
         target = stop
         if cost > held:
-            target = start + next(k for k in range(len(cum_cost)) if cum_cost[k] > held) - 1
+            target = start + bisect_right(cum_cost, held) - 1  # the last page `held` pays for
         job.proc = _Processing(job, self.now, sc.pages_per_second, target, stop, cum_ok, cum_cost)
         self.schedule(job.proc.due, self._due_milestone, job, job.gen)
 
     def _due_milestone(self, job: Job, gen: int) -> None:
-        if job.gen != gen or job.state != JobStatus.PROCESSING or job.proc is None:
+        if job.gen != gen or job.state != _PROCESSING or job.proc is None:
             return
         self._transition(job, self._milestone_event(job))
 
@@ -855,13 +904,13 @@ class Engine:
         p = job.proc
         assert p is not None
         if p.target < p.stop:
-            return JobEvent.BLOCK
+            return _EV_BLOCK
         if job.scenario.outcome == "failed":
             job.error = ("processing_failed", "processing failed; see the documents for details")
-            return JobEvent.FAIL
+            return _EV_FAIL
         if self._failed_count(job, job.page_count):
-            return JobEvent.COMPLETE_WITH_ERRORS
-        return JobEvent.COMPLETE
+            return _EV_COMPLETE_WITH_ERRORS
+        return _EV_COMPLETE
 
     def _finish_processing_now(self, job: Job) -> None:
         """race_lost: processing reaches its end at once, then the job ends as it would have."""
@@ -903,22 +952,32 @@ class Engine:
         if job.credits_held:
             self.account(job.org).balance += job.credits_held
             job.credits_held = 0
-        if dst in (JobStatus.COMPLETED, JobStatus.COMPLETED_WITH_ERRORS):
+        if dst in (_COMPLETED, _COMPLETED_WITH_ERRORS):
             self.file_stats(job)
             for f in job.files:
                 if f.status == "processing":
                     f.status = "completed" if f.successful_pages or not f.pages else "failed"
         else:
-            new = "failed" if dst == JobStatus.FAILED else "cancelled"
+            new = "failed" if dst == _FAILED else "cancelled"
             for f in job.files:
                 if f.status in ("pending", "uploaded", "processing"):
                     f.status = new
-            if dst == JobStatus.FAILED and job.error is None:
+            if dst == _FAILED and job.error is None:
                 job.error = ("processing_failed", "the job failed")
 
     def forget(self, job: Job) -> None:
-        """Drop a job's bulk (files, history, page plan); `simulate` keeps memory flat."""
-        self.jobs.pop(job.id, None)
+        """Drop a job from the engine and its project, and its bulk (files, history, page plan):
+        `simulate` forgets each job at its terminal status, so memory stays flat."""
+        if self.jobs.pop(job.id, None) is not None:
+            project = self.projects.get(job.project_id)
+            if project is not None:
+                # compact the project's list once half of it is forgotten: O(1) amortized
+                n = self._forgotten.get(project.id, 0) + 1
+                if 2 * n >= len(project.jobs):
+                    jobs = self.jobs
+                    project.jobs[:] = [j for j in project.jobs if j.id in jobs]
+                    n = 0
+                self._forgotten[project.id] = n
         job.files = []
         job.history = []
         job.page_rates = None
