@@ -281,6 +281,10 @@ def _job_of(answer: Any, path: str) -> Job:
     return job
 
 
+def _sequence(data: Mapping[str, Any] | None) -> int:
+    return -1 if data is None else int(data.get("sequence", 0))
+
+
 def _is_transient(exc: PlangrepError) -> bool:
     return bool(getattr(exc, "transient", False))
 
@@ -345,7 +349,11 @@ class PlangrepClient:
             raise PlangrepConnectionError(f"{method} {path}: the answer is not JSON") from exc
 
     def get_job(self, job_id: str) -> Job:
-        return _job_of(self.request("GET", f"/jobs/{job_id}"), f"GET /jobs/{job_id}")
+        """One poll; `wait()` keeps later polls of this job 5 s after it."""
+        try:
+            return _job_of(self.request("GET", f"/jobs/{job_id}"), f"GET /jobs/{job_id}")
+        finally:
+            self._pacer.polled(job_id)
 
     def create_job(
         self,
@@ -406,10 +414,7 @@ class PlangrepClient:
 
     def _poll(self, job_id: str) -> Job:
         self._pause(self._pacer.until_poll_allowed(job_id))
-        try:
-            return self.get_job(job_id)
-        finally:
-            self._pacer.polled(job_id)
+        return self.get_job(job_id)
 
     def wait(
         self,
@@ -422,7 +427,8 @@ class PlangrepClient:
         pacer, policy = self._pacer, self.policy
         started = pacer.slept
         errors, last_status, last_error = 0, None, None
-        seen_sequence = -1
+        # events that arrived before the first poll tell nothing the poll will not
+        seen_sequence = _sequence(events.latest(job_id)) if events is not None else -1
         while True:
             retry_after = None
             try:
@@ -454,9 +460,9 @@ class PlangrepClient:
             while waited < policy.fallback_interval:
                 self._pause(MIN_POLL_INTERVAL)
                 waited += MIN_POLL_INTERVAL
-                data = events.latest(job_id)
-                if data is not None and int(data.get("sequence", 0)) > seen_sequence:
-                    seen_sequence = int(data.get("sequence", 0))
+                sequence = _sequence(events.latest(job_id))
+                if sequence > seen_sequence:
+                    seen_sequence = sequence
                     break
 
     def _resume_quietly(self, job_id: str) -> None:
@@ -586,7 +592,10 @@ class AsyncPlangrepClient:
             raise PlangrepConnectionError(f"{method} {path}: the answer is not JSON") from exc
 
     async def get_job(self, job_id: str) -> Job:
-        return _job_of(await self.request("GET", f"/jobs/{job_id}"), f"GET /jobs/{job_id}")
+        try:
+            return _job_of(await self.request("GET", f"/jobs/{job_id}"), f"GET /jobs/{job_id}")
+        finally:
+            self._pacer.polled(job_id)
 
     async def create_job(
         self,
@@ -644,10 +653,7 @@ class AsyncPlangrepClient:
 
     async def _poll(self, job_id: str) -> Job:
         await self._pause(self._pacer.until_poll_allowed(job_id))
-        try:
-            return await self.get_job(job_id)
-        finally:
-            self._pacer.polled(job_id)
+        return await self.get_job(job_id)
 
     async def wait(
         self,
@@ -660,7 +666,8 @@ class AsyncPlangrepClient:
         pacer, policy = self._pacer, self.policy
         started = pacer.slept
         errors, last_status, last_error = 0, None, None
-        seen_sequence = -1
+        # events that arrived before the first poll tell nothing the poll will not
+        seen_sequence = _sequence(events.latest(job_id)) if events is not None else -1
         while True:
             retry_after = None
             try:
@@ -694,9 +701,9 @@ class AsyncPlangrepClient:
             while waited < policy.fallback_interval:
                 await self._pause(MIN_POLL_INTERVAL)
                 waited += MIN_POLL_INTERVAL
-                data = events.latest(job_id)
-                if data is not None and int(data.get("sequence", 0)) > seen_sequence:
-                    seen_sequence = int(data.get("sequence", 0))
+                sequence = _sequence(events.latest(job_id))
+                if sequence > seen_sequence:
+                    seen_sequence = sequence
                     break
 
     async def _resume_quietly(self, job_id: str) -> None:
