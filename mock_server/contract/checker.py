@@ -95,7 +95,7 @@ class _Request:
     def line(self) -> str:
         served = f" ({self.served})" if self.served else ""
         fault = f"  [injected: {self.fault}]" if self.fault else ""
-        return f"  +{self.at:8.1f} s  {self.method} {self.path} -> {self.status}{served}{fault}"
+        return f"  {_rel(self.at)}  {self.method} {self.path} -> {self.status}{served}{fault}"
 
 
 @dataclass(slots=True)
@@ -573,7 +573,7 @@ class ContractRunner:
             "the job's history (virtual seconds since the client was called):",
         ]
         for rec in summary["history"]:
-            lines.append(f"  +{ex.rel(rec.at):8.1f} s  {rec.src} --{rec.event}--> {rec.dst}")
+            lines.append(f"  {_rel(ex.rel(rec.at))}  {rec.src} --{rec.event}--> {rec.dst}")
         lines.append(f"the client's requests ({len(ex.requests)}):")
         request_lines = [r.line() for r in ex.requests]
         if len(request_lines) > 40:
@@ -595,6 +595,10 @@ class ContractRunner:
             seed=self.seed,
             plan=ex.plan,
         )
+
+
+def _rel(seconds: float) -> str:
+    return f"{f'+{seconds:.1f} s':>10}"
 
 
 def _fault_response(fault: Fault) -> web.Response:

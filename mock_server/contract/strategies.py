@@ -75,7 +75,7 @@ class OwnerPlan:
     cancel_after_processing_starts: float | None = None
     cancel_at: float | None = None  # an early cancel, whatever the status
 
-    def describe(self) -> str:
+    def describe(self, *, blocks: bool = True) -> str:
         parts = [f"balance {self.balance}"]
         files = ", ".join(f"{size} B {cls or 'auto'}" for size, cls in self.files)
         parts.append(f"files [{files}]")
@@ -83,9 +83,9 @@ class OwnerPlan:
             parts.append(
                 f"uploads at +{self.upload_at:g} s, completed {self.complete_after:g} s later"
             )
-        if self.on_block == "wait":
+        if blocks and self.on_block == "wait":
             parts.append("never tops up a blocked job")
-        else:
+        elif blocks:
             verb = "tops up and resumes" if self.on_block == "top_up" else "cancels"
             parts.append(f"{verb} {self.block_action_after:g} s after a block")
         if self.cancel_after_processing_starts is not None:
@@ -136,7 +136,7 @@ class ContractPlan:
         return (
             f"path {self.path}\n"
             f"  scenario: {describe_scenario(self.scenario)}\n"
-            f"  owner: {self.owner.describe()}\n"
+            f"  owner: {self.owner.describe(blocks='blocked' in self.path)}\n"
             f"  faults: {self.faults.describe()}"
         )
 
