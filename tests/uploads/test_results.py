@@ -268,3 +268,40 @@ def test_blocked_then_resumed_job_result_adds_up(srv: UploadServer) -> None:
     assert usage["drawingPageCount"] == 1501
     assert usage["creditsDebited"] == 15010
     assert usage["creditsDebited"] == spent_before_block + (1_000_000 - srv.balance())
+
+
+@pytest.mark.parametrize(
+    ("event", "scenario"),
+    [
+        ("complete_with_errors", "slow"),
+        ("complete", "slow"),
+        ("complete", "with_errors"),
+    ],
+)
+def test_forced_endings_keep_the_result_consistent(
+    srv: UploadServer, event: str, scenario: str
+) -> None:
+    """A forced ending settles the remaining pages at once (all failed, or all successful);
+    the result's per-document counts still add up to the job's."""
+    job_id = srv.job(scenario=scenario)
+    before = srv.balance()
+    srv.form_upload(job_id, [("a.pdf", b"a" * 350_000, "plans"), ("b.pdf", b"b" * 450_000, None)])
+    srv.complete(job_id)
+    srv.advance(61 if scenario == "slow" else 3)  # through preflight
+    srv.advance(20 if scenario == "slow" else 4)  # a few pages in
+    assert srv.get_job(job_id)["status"] == "processing"
+    r = srv.request("POST", f"/_mock/jobs/{job_id}/events", key=None, json={"event": event})
+    assert r.status_code == 200, r.text
+    job = srv.get_job(job_id)
+    result = srv.result(job_id).json()
+    usage, docs = result["usage"], result["documents"]
+    assert usage["successfulPageCount"] == job["successfulPageCount"]
+    assert sum(d["successfulPageCount"] for d in docs) == usage["successfulPageCount"]
+    assert (
+        sum(d["failedPageCount"] for d in docs)
+        == usage["pageCount"] - usage["successfulPageCount"]
+    )
+    assert usage["creditsDebited"] == (
+        usage["successfulDrawingPageCount"] * 10 + usage["successfulDocumentPageCount"]
+    )
+    assert usage["creditsDebited"] == before - srv.balance()
