@@ -159,3 +159,28 @@ def test_fails(plangrep_mock):
         ]
     )
     assert "plangrep-mock coverage" not in pytester.runpytest(*QUIET).stdout.str()
+
+
+def test_usable_from_an_async_test(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("anyio")
+    pytester.makepyfile(
+        """
+import pytest
+from mock_server.client import wait_for_job_async
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+@pytest.mark.anyio
+async def test_async(plangrep_mock, plangrep_webhook_receiver):
+    job = plangrep_mock.create_job(webhook_url=plangrep_webhook_receiver.url)
+    final = await wait_for_job_async(
+        plangrep_mock.base_url, plangrep_mock.api_key, job["id"], plangrep_mock.asleep
+    )
+    assert final["status"] == "completed"
+    event = await plangrep_webhook_receiver.wait_for_async(job["id"], "completed", 5)
+    assert event.previous_status == "processing"
+"""
+    )
+    pytester.runpytest(*QUIET).assert_outcomes(passed=1)
