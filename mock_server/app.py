@@ -103,6 +103,8 @@ def create_app(config: MockConfig | None = None) -> web.Application:
     from .control_api import setup_control_api
     from .openapi import setup_openapi
     from .public_api import setup_public_api
+    from .uploads import setup_uploads
+    from .webhooks import setup_webhooks
 
     config = config or MockConfig()
     app = web.Application(
@@ -113,7 +115,9 @@ def create_app(config: MockConfig | None = None) -> web.Application:
     )
     app[STATE_KEY] = MockState(config)
     app.cleanup_ctx.append(_ticker)
+    setup_openapi(app)  # first: the other parts describe their routes into it
     setup_public_api(app)
+    setup_uploads(app)
+    setup_webhooks(app)
     setup_control_api(app)
-    setup_openapi(app)
     return app
