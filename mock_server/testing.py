@@ -372,7 +372,9 @@ class PlangrepMock:
         complete: bool = True,
     ) -> dict[str, Any]:
         """Create a job in the ready project over the public API, upload one small file and
-        complete the uploads (unless `complete=False`); return the job as the API shows it."""
+        complete the uploads (unless `complete=False`); return the job as the API shows it.
+        A job still provisioning (a scenario with a provisioning delay) is returned as created:
+        advance the clock, then upload yourself."""
         client = self._public()
         headers: dict[str, str] = {}
         if scenario is not None:
