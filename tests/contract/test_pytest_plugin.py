@@ -184,3 +184,24 @@ async def test_async(plangrep_mock, plangrep_webhook_receiver):
 """
     )
     pytester.runpytest(*QUIET).assert_outcomes(passed=1)
+
+
+def test_the_plugin_loads_without_hypothesis() -> None:
+    """hypothesis is a test extra; pytest loads the plugin in any environment with the package,
+    so the plugin must not need it (check_client imports it on first use)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['hypothesis'] = None\n"
+        "import mock_server.pytest_plugin, mock_server.testing\n"
+        "from mock_server.contract import ContractViolation, MachineCoverage\n"
+        "try:\n"
+        "    from mock_server.contract import check_client\n"
+        "except ImportError:\n"
+        "    print('lazy')\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout.strip() == "lazy"
