@@ -131,88 +131,20 @@ class PageBreakdown:
         return self.successful_drawing + self.successful_document
 
 
-def _rates(engine: Engine, job: Job) -> tuple[int, int]:
-    """(drawing, document) credits per page as the engine charged them: the scenario's, else
-    the organisation's profile."""
-    acct = engine.account(job.org)
-    sc = job.scenario
-    drawing = sc.drawing_credits_per_page
-    document = sc.document_credits_per_page
-    return (
-        acct.drawing_credits_per_page if drawing is None else drawing,
-        acct.document_credits_per_page if document is None else document,
-    )
-
-
-def _failed_pages(engine: Engine, job: Job, total: int) -> set[int]:
-    """Indexes of the job's pages that fail, as the engine spreads them evenly over the plan."""
-    sc = job.scenario
-    if sc.outcome != "completed_with_errors" or total == 0:
-        return set()
-    failed = max(1, min(total, round(total * sc.failed_page_fraction)))
-    return {i for i in range(total) if (i + 1) * failed // total > i * failed // total}
-
-
 def page_breakdown(engine: Engine, job: Job) -> dict[str, PageBreakdown]:
-    """Per file id: pages, drawing pages, successful drawing/document pages and failed pages.
-
-    Mirrors the engine's page plan: each file's pages are contiguous, its drawing pages first,
-    pages found beyond the estimate (a scenario's `extra_pages`) are appended to the last planned
-    file, and failed pages are spread evenly. A forced `complete` / `complete_with_errors`
-    settles the remaining pages all at once; the outcomes are reconciled with the engine's count
-    of successful pages from the end, which is exactly that suffix.
-    """
-    rates = job.page_rates or []
-    total = len(rates)
-    prog = engine.progress(job)
-    done = min(prog.pages_done, total)
-    failing = _failed_pages(engine, job, total)
-    planned = [f for f in job.files if f.pages]
-    extra = job.scenario.extra_pages if job.extra_added else 0
-    extra_drawing = job.scenario.extra_page_kind == "drawing"
-    drawing = [False] * total
-    for f in planned:
-        base = f.pages
-        base_drawing = f.drawing_pages
-        if extra and f is planned[-1]:
-            base -= extra
-            if extra_drawing:
-                base_drawing -= extra
-        for k in range(f.pages):
-            i = f.first_page + k
-            if i < total:
-                drawing[i] = k < base_drawing if k < base else extra_drawing
-    ok = [i not in failing for i in range(done)]
-    surplus = sum(ok) - prog.successful_pages
-    i = done - 1
-    while surplus and i >= 0:
-        if ok[i] == (surplus > 0):
-            ok[i] = not ok[i]
-            surplus += -1 if surplus > 0 else 1
-        i -= 1
-    out: dict[str, PageBreakdown] = {}
-    for f in job.files:
-        ok_drawing = ok_document = 0
-        failed_numbers: list[int] = []
-        for k in range(f.pages):
-            i = f.first_page + k
-            if i >= done:
-                break
-            if not ok[i]:
-                failed_numbers.append(k + 1)
-            elif drawing[i]:
-                ok_drawing += 1
-            else:
-                ok_document += 1
-        out[f.id] = PageBreakdown(
-            f.pages,
-            f.drawing_pages,
-            ok_drawing,
-            ok_document,
-            len(failed_numbers),
-            tuple(failed_numbers),
+    """Per file id: pages, drawing pages, successful drawing/document pages and failed pages, as
+    the engine processed them (`Engine.page_breakdown` owns the page plan)."""
+    return {
+        f.id: PageBreakdown(
+            fp.pages,
+            fp.drawing_pages,
+            fp.successful_drawing_pages,
+            fp.successful_document_pages,
+            fp.failed_pages,
+            fp.failed_page_numbers,
         )
-    return out
+        for f, fp in zip(job.files, engine.page_breakdown(job), strict=True)
+    }
 
 
 def require_result(job: Job) -> None:
@@ -290,7 +222,7 @@ def result_document(state: MockState, job: Job) -> dict[str, Any]:
     """The v1 result of a completed or completed_with_errors job."""
     engine = state.engine
     breakdown = page_breakdown(engine, job)
-    drawing_rate, document_rate = _rates(engine, job)
+    drawing_rate, document_rate = engine.credit_rates(job)
     drawing_pages = sum(b.drawing_pages for b in breakdown.values())
     ok_drawing = sum(b.successful_drawing for b in breakdown.values())
     ok_document = sum(b.successful_document for b in breakdown.values())

@@ -39,6 +39,7 @@ __all__ = [
     "MAX_FILES",
     "CancelOutcome",
     "Engine",
+    "FilePages",
     "FileSpec",
     "Job",
     "JobFile",
@@ -167,11 +168,14 @@ class Job:
         "meta",
         "org",
         "page_count",
+        "page_drawing",
         "page_rates",
         "pages_done",
         "proc",
         "project_id",
         "scenario",
+        "settled_from",
+        "settled_ok",
         "state",
         "successful_pages",
         "updated_at",
@@ -210,6 +214,10 @@ class Job:
         self.proc: _Processing | None = None
         self.cancel_pending = False
         self.extra_added = False
+        self.page_drawing: bytearray | None = None  # 1 per drawing page, parallel to page_rates
+        # a forced complete / complete_with_errors settles pages from here: all ok / all failed
+        self.settled_from: int | None = None
+        self.settled_ok = False
 
     @property
     def status(self) -> str:
@@ -271,6 +279,27 @@ class Progress:
 
 
 @dataclass(frozen=True, slots=True)
+class FilePages:
+    """One file's pages as the engine processed them (see `Engine.page_breakdown`)."""
+
+    document_id: str
+    pages: int
+    drawing_pages: int
+    successful_drawing_pages: int
+    successful_document_pages: int
+    failed_pages: int
+    failed_page_numbers: tuple[int, ...] = ()  # 1-based within the file
+
+    @property
+    def document_pages(self) -> int:
+        return self.pages - self.drawing_pages
+
+    @property
+    def successful_pages(self) -> int:
+        return self.successful_drawing_pages + self.successful_document_pages
+
+
+@dataclass(frozen=True, slots=True)
 class CancelOutcome:
     """What a cancel request answers: `cancelled` unless the job already changed otherwise.
 
@@ -311,15 +340,6 @@ _PROJECT_READY = ProjectStatus.READY
 
 Subscriber = Callable[[TransitionRecord, "Job | Project"], None]
 _Due = Callable[[Any, int], None]
-
-
-def _failed_before(j: int, failed: int, total: int) -> int:
-    """How many of pages 0..j-1 fail when `failed` of `total` pages fail, spread evenly.
-
-    Page i fails when (i + 1) * failed // total > i * failed // total; summed over i < j that
-    telescopes to j * failed // total (each step is 0 or 1 because failed <= total).
-    """
-    return j * failed // total if failed else 0
 
 
 class Engine:
@@ -702,23 +722,65 @@ class Engine:
             p.held0 - p.cum_cost[n],
         )
 
-    def file_stats(self, job: Job) -> None:
-        """Fill each file's successful and failed page counts from the job's page plan."""
+    def page_breakdown(self, job: Job) -> list[FilePages]:
+        """Per file, as of now: pages, drawing/document split, and how many of each succeeded
+        or failed. The one place that knows which page belongs to which file, which pages are
+        drawings and which failed, so results never re-derive the engine's page plan."""
         rates = job.page_rates
-        if rates is None:
-            return
-        prog = self.progress(job)
+        kinds = job.page_drawing
+        if rates is None or kinds is None:
+            return [FilePages(f.document_id, 0, 0, 0, 0, 0) for f in job.files]
+        if not job.files:
+            return []
+        done = self.progress(job).pages_done
         total = len(rates)
         failed = self._failed_count(job, total)
-        done = prog.pages_done
+        settled_from = job.settled_from if job.settled_from is not None else total
+        settled_ok = job.settled_ok
+        out = []
         for f in job.files:
-            lo = f.first_page
-            hi = min(lo + f.pages, done)
-            if hi > lo:
-                bad = _failed_before(hi, failed, total) - _failed_before(lo, failed, total)
-                f.successful_pages, f.failed_pages = hi - lo - bad, bad
-            else:
-                f.successful_pages, f.failed_pages = 0, 0
+            ok_drawing = ok_document = 0
+            bad: list[int] = []
+            first = f.first_page
+            for i in range(first, min(first + f.pages, done)):
+                if i >= settled_from:
+                    page_failed = not settled_ok
+                else:
+                    page_failed = bool(failed) and (i + 1) * failed // total > i * failed // total
+                if page_failed:
+                    bad.append(i - first + 1)
+                elif kinds[i]:
+                    ok_drawing += 1
+                else:
+                    ok_document += 1
+            drawing = sum(kinds[first : first + f.pages]) if f.pages else 0
+            out.append(
+                FilePages(
+                    f.document_id, f.pages, drawing, ok_drawing, ok_document, len(bad), tuple(bad)
+                )
+            )
+        return out
+
+    def credit_rates(self, job: Job) -> tuple[int, int]:
+        """(drawing, document) credits per page for this job: the scenario's override, else the
+        organisation's profile."""
+        acct = self.account(job.org)
+        sc = job.scenario
+        return (
+            acct.drawing_credits_per_page
+            if sc.drawing_credits_per_page is None
+            else sc.drawing_credits_per_page,
+            acct.document_credits_per_page
+            if sc.document_credits_per_page is None
+            else sc.document_credits_per_page,
+        )
+
+    def file_stats(self, job: Job) -> None:
+        """Fill each file's successful and failed page counts from `page_breakdown`."""
+        if job.page_rates is None:
+            return
+        for f, fp in zip(job.files, self.page_breakdown(job), strict=True):
+            f.successful_pages, f.failed_pages = fp.successful_pages, fp.failed_pages
 
     # ------------------------------------------------------------------ transitions
 
@@ -771,19 +833,10 @@ class Engine:
         self.schedule(self.now + job.scenario.preflight_delay, self._due_preflight, job, job.gen)
 
     def _plan_pages(self, job: Job) -> None:
-        acct = self.account(job.org)
         sc = job.scenario
-        drawing_rate = (
-            sc.drawing_credits_per_page
-            if sc.drawing_credits_per_page is not None
-            else acct.drawing_credits_per_page
-        )
-        document_rate = (
-            sc.document_credits_per_page
-            if sc.document_credits_per_page is not None
-            else acct.document_credits_per_page
-        )
+        drawing_rate, document_rate = self.credit_rates(job)
         rates: list[int] = []
+        kinds = bytearray()
         for f in job.files:
             if f.status not in ("uploaded", "processing"):
                 continue
@@ -792,7 +845,10 @@ class Engine:
             f.first_page, f.pages, f.drawing_pages = len(rates), n, drawing
             rates.extend([drawing_rate] * drawing)
             rates.extend([document_rate] * document)
+            kinds.extend(b"\x01" * drawing)
+            kinds.extend(bytes(document))
         job.page_rates = rates
+        job.page_drawing = kinds
         job.page_count = len(rates)
 
     def _due_preflight(self, job: Job, gen: int) -> None:
@@ -839,21 +895,12 @@ class Engine:
             self._plan_pages(job)
             rates = job.page_rates or []
         if sc.extra_pages and not job.extra_added:
-            acct = self.account(job.org)
-            rate = (
-                (
-                    sc.drawing_credits_per_page
-                    if sc.drawing_credits_per_page is not None
-                    else acct.drawing_credits_per_page
-                )
-                if sc.extra_page_kind == "drawing"
-                else (
-                    sc.document_credits_per_page
-                    if sc.document_credits_per_page is not None
-                    else acct.document_credits_per_page
-                )
-            )
+            drawing_rate, document_rate = self.credit_rates(job)
+            rate = drawing_rate if sc.extra_page_kind == "drawing" else document_rate
             rates.extend([rate] * sc.extra_pages)
+            if job.page_drawing is not None:
+                drawing_extra = sc.extra_page_kind == "drawing"
+                job.page_drawing.extend((b"\x01" if drawing_extra else b"\x00") * sc.extra_pages)
             if job.files:
                 last = [f for f in job.files if f.pages or f.status == "processing"]
                 if last:
@@ -934,6 +981,8 @@ class Engine:
     def _settle_rest(self, job: Job, *, succeed: bool) -> None:
         rates = job.page_rates or []
         acct = self.account(job.org)
+        job.settled_from = job.pages_done
+        job.settled_ok = succeed
         for i in range(job.pages_done, len(rates)):
             if succeed:
                 cost = rates[i]
@@ -981,6 +1030,7 @@ class Engine:
         job.files = []
         job.history = []
         job.page_rates = None
+        job.page_drawing = None
         job.proc = None
 
 

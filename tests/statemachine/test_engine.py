@@ -308,3 +308,30 @@ def test_forced_complete_settles_the_remaining_pages(engine: Engine, submit: Sub
     assert job.state == "completed"
     assert job.successful_pages == job.page_count == 5
     assert job.credits_debited == 5 and job.credits_held == 0
+
+
+@pytest.mark.parametrize("forced", [None, "complete", "complete_with_errors"])
+def test_page_breakdown_adds_up_to_the_job(
+    engine: Engine, submit: Submit, forced: str | None
+) -> None:
+    job = submit("with_errors", sizes=(350_000, 450_000), classification="mixed")
+    engine.advance(3 + 2)  # preflight, then two pages
+    assert job.state == "processing"
+    if forced:
+        engine.force_job(job, forced)
+    run_to_rest(engine, job)
+    parts = engine.page_breakdown(job)
+    assert [p.pages for p in parts] == [4, 5]
+    assert [p.drawing_pages for p in parts] == [2, 2]
+    assert sum(p.successful_pages for p in parts) == job.successful_pages
+    assert sum(p.failed_pages for p in parts) == job.page_count - job.successful_pages
+    drawing_rate, document_rate = engine.credit_rates(job)
+    assert job.credits_debited == sum(
+        p.successful_drawing_pages * drawing_rate + p.successful_document_pages * document_rate
+        for p in parts
+    )
+    for p in parts:
+        assert len(p.failed_page_numbers) == p.failed_pages
+        assert all(1 <= n <= p.pages for n in p.failed_page_numbers)
+    if forced == "complete_with_errors":
+        assert parts[-1].failed_page_numbers[-1] == 5
