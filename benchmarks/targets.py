@@ -1,0 +1,149 @@
+"""The HTTP servers the load generator hits, each run as its own process:
+
+    python -m benchmarks.targets bare JOB_JSON_FILE API_KEY
+    python -m benchmarks.targets httpserver JOB_JSON_FILE API_KEY
+    python -m benchmarks.targets mock-uvloop SERVE_ARGS...
+
+`bare` is the baseline for the mock's GET /jobs/{jobId}: a minimal aiohttp app that does the same
+bearer check (header present, scheme Bearer, a known key, the job belongs to the key's
+organisation) and returns the same job JSON with `web.json_response`. `httpserver` serves the same
+JSON with pytest-httpserver, as a test suite would (its defaults; werkzeug's per-request logging
+off). `mock-uvloop` is `plangrep-mock serve` on uvloop's event loop. `bare` and `httpserver` print
+`port N` once they listen; serve prints its banner.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+__all__ = [
+    "JOB_PATH",
+    "main",
+    "make_bare_app",
+    "run_bare",
+    "run_httpserver",
+    "run_mock_uvloop",
+]
+
+JOB_PATH = "/api/open/v1/jobs/{jobId}"
+
+
+def _load(path: str) -> dict[str, Any]:
+    body = json.loads(Path(path).read_text(encoding="utf-8"))
+    assert isinstance(body, dict) and "job" in body, "expected the body of GET /jobs/{jobId}"
+    return body
+
+
+def make_bare_app(body: dict[str, Any], api_key: str) -> web.Application:
+    """The baseline: the same bearer check as the mock's, then the same JSON."""
+    job = body["job"]
+    keys = {api_key: "org_bench"}  # key -> organisation
+    jobs = {job["id"]: ("org_bench", body)}  # job id -> (organisation, body)
+
+    def unauthorized(message: str) -> web.Response:
+        return web.json_response(
+            {"error": {"code": "unauthorized", "message": message}},
+            status=401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+    async def get_job(request: web.Request) -> web.Response:
+        header = request.headers.get("Authorization")
+        if header is None:
+            return unauthorized("the Authorization header is missing")
+        scheme, _, token = header.strip().partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            return unauthorized("send Authorization: Bearer <API key>")
+        org = keys.get(token)
+        if org is None:
+            return unauthorized("this API key is not valid")
+        found = jobs.get(request.match_info["jobId"])
+        if found is None or found[0] != org:
+            return web.json_response(
+                {"error": {"code": "job_not_found", "message": "no such job"}}, status=404
+            )
+        return web.json_response(found[1])
+
+    app = web.Application()
+    app.router.add_get(JOB_PATH, get_job)
+    return app
+
+
+def run_bare(job_file: str, api_key: str) -> None:
+    app = make_bare_app(_load(job_file), api_key)
+
+    async def serve() -> None:
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0, backlog=1024)
+        await site.start()
+        print("port", int(runner.addresses[0][1]), flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        await runner.cleanup()
+
+    asyncio.run(serve())
+
+
+def run_httpserver(job_file: str, api_key: str) -> None:
+    from pytest_httpserver import HTTPServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    body = _load(job_file)
+    server = HTTPServer(host="127.0.0.1", port=0)
+    server.expect_request(
+        JOB_PATH.replace("{jobId}", body["job"]["id"]),
+        method="GET",
+        headers={"Authorization": f"Bearer {api_key}"},
+    ).respond_with_json(body)
+    server.start()
+    print("port", server.port, flush=True)
+    done = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: done.set())
+    while not done.wait(0.5):
+        server.clear_log()  # its request log grows by one entry per request
+    server.stop()
+
+
+def run_mock_uvloop(serve_args: list[str]) -> int:
+    import uvloop
+
+    from mock_server.cli import main as cli_main
+
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    return cli_main(["serve", *serve_args])
+
+
+def main(argv: list[str]) -> int:
+    if not argv:
+        print(__doc__, file=sys.stderr)
+        return 2
+    kind, rest = argv[0], argv[1:]
+    if kind == "bare":
+        run_bare(*rest)
+        return 0
+    if kind == "httpserver":
+        run_httpserver(*rest)
+        return 0
+    if kind == "mock-uvloop":
+        return run_mock_uvloop(rest)
+    print(f"unknown target {kind!r}; use bare, httpserver or mock-uvloop", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
