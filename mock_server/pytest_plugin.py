@@ -11,12 +11,15 @@
 from __future__ import annotations
 
 from collections.abc import Generator, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .contract.coverage import MachineCoverage
-from .testing import MARKER_OPTIONS, MockOptions, PlangrepMock, PlangrepWebhookReceiver
+# the server, client and coverage modules are imported when a fixture is first used, so pytest
+# sessions that never touch the fixture do not pay for aiohttp and the engine
+if TYPE_CHECKING:
+    from .contract.coverage import MachineCoverage
+    from .testing import MockOptions, PlangrepMock, PlangrepWebhookReceiver
 
 __all__ = [
     "plangrep_mock",
@@ -27,7 +30,7 @@ __all__ = [
     "pytest_terminal_summary",
 ]
 
-COVERAGE_KEY = pytest.StashKey[MachineCoverage]()
+COVERAGE_KEY: pytest.StashKey[MachineCoverage] = pytest.StashKey()
 MARKER_HELP = (
     "plangrep_mock(scenario='happy', credits=10000, polling='enforce', clock='manual', "
     "speed=1.0, strict=True, api_key=..., webhook_timeout=10.0, webhook_retries=0): configure "
@@ -52,10 +55,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
     if config.getoption("plangrep_coverage", False):
+        from .contract.coverage import MachineCoverage
+
         config.stash[COVERAGE_KEY] = MachineCoverage()
 
 
 def _options(request: pytest.FixtureRequest) -> MockOptions:
+    from .testing import MARKER_OPTIONS, MockOptions
+
     marker = request.node.get_closest_marker("plangrep_mock")
     if marker is None:
         return MockOptions()
@@ -72,6 +79,8 @@ def plangrep_mock(request: pytest.FixtureRequest) -> Iterator[PlangrepMock]:
     """A Plangrep mock server for this test: `base_url`, `api_key`, `project_id`,
     `create_job()`, `advance()`/`sleep()`/`asleep()`, `force()`, `fault()`, `requests`,
     `violations`, `deliveries`, `check()`."""
+    from .testing import PlangrepMock
+
     mock = PlangrepMock(_options(request)).start()
     try:
         yield mock
@@ -87,9 +96,8 @@ def plangrep_mock(request: pytest.FixtureRequest) -> Iterator[PlangrepMock]:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
     result = yield
-    funcargs = getattr(item, "funcargs", {})
-    mock = funcargs.get("plangrep_mock")
-    if isinstance(mock, PlangrepMock) and mock.options.strict:
+    mock = getattr(item, "funcargs", {}).get("plangrep_mock")
+    if mock is not None and getattr(getattr(mock, "options", None), "strict", False):
         __tracebackhide__ = True
         mock.check()
     return result
@@ -100,6 +108,8 @@ def plangrep_webhook_receiver(request: pytest.FixtureRequest) -> Iterator[Plangr
     """A webhook receiver on 127.0.0.1 that verifies every delivery: `url`, `events`,
     `rejected`, `wait_for(job_id, status, timeout)`, `latest(job_id)`. With `plangrep_mock` in
     the same test it knows every job's secret by itself."""
+    from .testing import PlangrepWebhookReceiver
+
     lookup = None
     if "plangrep_mock" in request.fixturenames:
         lookup = request.getfixturevalue("plangrep_mock").webhook_secret
