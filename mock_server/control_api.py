@@ -34,7 +34,7 @@ from .models import (
 from .serialize import job_json, project_json
 from .state import STATE_KEY, MockState
 
-__all__ = ["CONTROL_PREFIX", "record_json", "setup_control_api"]
+__all__ = ["CLOCK_CEILING", "CONTROL_PREFIX", "record_json", "setup_control_api"]
 
 CONTROL_PREFIX = "/_mock"
 
@@ -89,9 +89,24 @@ async def get_clock(request: web.Request) -> web.Response:
     return json_response(_clock_json(request.app[STATE_KEY]))
 
 
+# Far below the end of year 9999, the last a timestamp can show, leaving room for what is
+# scheduled ahead of the clock (TTLs, retries, held deliveries).
+CLOCK_CEILING = 221_845_392_000.0  # 9000-01-01T00:00:00.000Z
+
+
 async def advance_clock(request: web.Request) -> web.Response:
     state = request.app[STATE_KEY]
     body = await read_json(request, ClockAdvanceRequest)
+    if state.engine.now + body.seconds > CLOCK_CEILING:
+        raise validation_error(
+            [
+                {
+                    "field": "seconds",
+                    "message": f"the virtual clock cannot pass {format_time(CLOCK_CEILING)}; "
+                    f"it is at {format_time(state.engine.now)}",
+                }
+            ]
+        )
     fired = state.engine.advance(body.seconds)
     return json_response(
         {**_clock_json(state), "fired": [record_json(r) for r in fired]},

@@ -19,6 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError
 
 from statemachine import format_time
 
+from .models import JsonInt
+
 __all__ = [
     "API_FAULT_MODES",
     "FAULT_REQUEST_MODELS",
@@ -38,6 +40,7 @@ __all__ = [
     "FaultsDeletedResponse",
     "FaultsResponse",
     "WebhookFaultRequest",
+    "WebhookTimedFaultRequest",
 ]
 
 WebhookFaultMode = Literal[
@@ -54,6 +57,19 @@ WebhookFaultMode = Literal[
     "rotated_secret",
 ]
 WEBHOOK_FAULT_MODES: tuple[str, ...] = typing.get_args(WebhookFaultMode)
+# the modes that take `seconds`, and the rest (two request models, so the OpenAPI document
+# says exactly which bodies are accepted)
+TimedWebhookFaultMode = Literal["delay", "stale_timestamp", "future_timestamp"]
+UntimedWebhookFaultMode = Literal[
+    "drop",
+    "duplicate",
+    "reorder",
+    "wrong_secret",
+    "tampered_body",
+    "malformed_signature",
+    "missing_header",
+    "rotated_secret",
+]
 API_FAULT_MODES: tuple[str, ...] = ("error", "latency")
 FAULT_TARGETS: dict[str, tuple[str, ...]] = {
     "webhooks": WEBHOOK_FAULT_MODES,
@@ -89,13 +105,20 @@ class WebhookFaultRequest(_Strict):
     """Break the next `count` webhook events (of one job, with `jobId`)."""
 
     target: Literal["webhooks"]
-    mode: WebhookFaultMode
-    count: int = Field(1, ge=1, le=MAX_COUNT, description="events affected (default 1)")
+    mode: UntimedWebhookFaultMode
+    count: JsonInt = Field(1, ge=1, le=MAX_COUNT, description="events affected (default 1)")
     jobId: str | None = Field(None, description="only events of this job")
     probability: float = Field(
         1.0, ge=0.0, le=1.0, allow_inf_nan=False, description="chance per candidate event"
     )
-    seed: int | None = Field(None, description="seed for `probability` draws (reproducible)")
+    seed: JsonInt | None = Field(None, description="seed for `probability` draws (reproducible)")
+
+
+class WebhookTimedFaultRequest(WebhookFaultRequest):
+    """Hold back the next `count` webhook events, or send them with a timestamp off by
+    `seconds`."""
+
+    mode: TimedWebhookFaultMode  # type: ignore[assignment]
     seconds: float | None = Field(
         None,
         ge=0.0,
@@ -112,7 +135,7 @@ class ApiErrorFaultRequest(_Strict):
     target: Literal["api"]
     mode: Literal["error"]
     status: Literal[500, 503] = 503
-    count: int = Field(1, ge=1, le=MAX_COUNT)
+    count: JsonInt = Field(1, ge=1, le=MAX_COUNT)
 
 
 class ApiLatencyFaultRequest(_Strict):
@@ -121,15 +144,23 @@ class ApiLatencyFaultRequest(_Strict):
     target: Literal["api"]
     mode: Literal["latency"]
     seconds: float = Field(gt=0.0, le=MAX_API_LATENCY, allow_inf_nan=False)
-    count: int = Field(1, ge=1, le=MAX_COUNT)
+    count: JsonInt = Field(1, ge=1, le=MAX_COUNT)
 
 
-class FaultRequest(RootModel[WebhookFaultRequest | ApiErrorFaultRequest | ApiLatencyFaultRequest]):
+class FaultRequest(
+    RootModel[
+        WebhookFaultRequest
+        | WebhookTimedFaultRequest
+        | ApiErrorFaultRequest
+        | ApiLatencyFaultRequest
+    ]
+):
     """A `POST /_mock/faults` body: a webhook fault, or an API error or latency fault."""
 
 
 FAULT_REQUEST_MODELS: tuple[type[BaseModel], ...] = (
     WebhookFaultRequest,
+    WebhookTimedFaultRequest,
     ApiErrorFaultRequest,
     ApiLatencyFaultRequest,
 )
@@ -290,7 +321,8 @@ class FaultRegistry:
                 {"validTargets": {k: list(v) for k, v in FAULT_TARGETS.items()}},
             )
         target = body.get("target")
-        if target not in FAULT_TARGETS:
+        # a list or an object would not even hash: anything but a known name is unknown
+        if not isinstance(target, str) or target not in FAULT_TARGETS:
             valid = ", ".join(FAULT_TARGETS)
             raise FaultSpecError(
                 f"unknown fault target {target!r}; valid targets: {valid}",
@@ -299,7 +331,7 @@ class FaultRegistry:
             )
         modes = FAULT_TARGETS[target]
         mode = body.get("mode")
-        if mode not in modes:
+        if not isinstance(mode, str) or mode not in modes:
             valid = ", ".join(modes)
             raise FaultSpecError(
                 f"unknown fault mode {mode!r} for target {target!r}; valid modes: {valid}",
@@ -307,8 +339,14 @@ class FaultRegistry:
                 {"validModes": list(modes)},
             )
         model: type[BaseModel]
+        if target == "webhooks" and mode not in _SECONDS_DEFAULTS and "seconds" in body:
+            allowed = ", ".join(_SECONDS_DEFAULTS)
+            raise FaultSpecError(
+                f"`seconds` does not apply to webhook fault {mode!r}; it applies to {allowed}",
+                [{"field": "seconds", "message": f"only for modes {allowed}"}],
+            )
         if target == "webhooks":
-            model = WebhookFaultRequest
+            model = WebhookTimedFaultRequest if mode in _SECONDS_DEFAULTS else WebhookFaultRequest
         elif mode == "error":
             model = ApiErrorFaultRequest
         else:
@@ -326,14 +364,7 @@ class FaultRegistry:
             self._id_rng.choices("abcdefghijklmnopqrstuvwxyz0123456789", k=26)
         )
         if isinstance(spec, WebhookFaultRequest):
-            if spec.seconds is not None and spec.mode not in _SECONDS_DEFAULTS:
-                allowed = ", ".join(_SECONDS_DEFAULTS)
-                raise FaultSpecError(
-                    f"`seconds` does not apply to webhook fault {spec.mode!r}; it applies to "
-                    f"{allowed}",
-                    [{"field": "seconds", "message": f"only for modes {allowed}"}],
-                )
-            seconds = spec.seconds
+            seconds = spec.seconds if isinstance(spec, WebhookTimedFaultRequest) else None
             if seconds is None:
                 seconds = _SECONDS_DEFAULTS.get(spec.mode)
             fault = Fault(

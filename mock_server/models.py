@@ -7,16 +7,27 @@ answers (the handlers build plain dicts through `serialize.py`, tests check them
 from __future__ import annotations
 
 import json
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    WithJsonSchema,
+)
+
+from statemachine import JobEvent, ProjectEvent
 
 from .errors import ApiError
 
 __all__ = [
     "CLASSIFICATIONS",
     "JSON_BODY_LIMIT",
+    "MAX_ADVANCE_SECONDS",
+    "WEBHOOK_URL_PATTERN",
     "AccountCredits",
     "AdvanceResponse",
     "Billing",
@@ -41,17 +52,20 @@ __all__ = [
     "JobBilling",
     "JobCreateResponse",
     "JobError",
+    "JobEventRequest",
     "JobFileModel",
     "JobLimits",
     "JobModel",
     "JobResponse",
     "JobsResponse",
+    "JsonInt",
     "MockForcedJobResponse",
     "MockForcedProjectResponse",
     "MockJobResponse",
     "MultipartPart",
     "MultipartUpload",
     "ProjectCreateResponse",
+    "ProjectEventRequest",
     "ProjectModel",
     "ProjectResponse",
     "ProjectRuntime",
@@ -77,9 +91,21 @@ Classification = Literal["plans", "specifications", "documents", "addenda", "mix
 M = TypeVar("M", bound=BaseModel)
 
 
+def _json_integer(value: Any) -> Any:
+    """What JSON Schema calls an integer: `5` or `5.0`, never `true` or `"5"`."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# Use with strict models (found by fuzzing: lax models took `true` for 1 and `"5"` for 5, which
+# the OpenAPI document rejects, while strict ones refused `5.0`, which it accepts).
+JsonInt = Annotated[int, BeforeValidator(_json_integer), Field(strict=True)]
+
+
 class _Request(BaseModel):
-    # Plangrep ignores fields it does not know; so does the mock (clients stay portable)
-    model_config = ConfigDict(extra="ignore")
+    # Plangrep ignores fields it does not know; so does the mock (clients stay portable).
+    model_config = ConfigDict(extra="ignore", strict=True)
 
 
 class _Response(BaseModel):
@@ -93,10 +119,25 @@ class CreateProjectRequest(_Request):
     name: str = Field(min_length=1, max_length=180, description="unique in the organisation")
 
 
+# An absolute http(s) URL with a host; the handler checks it with this same pattern, so what the
+# OpenAPI document accepts and what the server accepts agree (written for ECMA-262 and Python).
+# The host is an RFC 3986 reg-name or IPv4 address (international names in punycode; no IPv6
+# literals: no pattern can tell `[::1]` from `[1::2::3]`, which Python's URL parser refuses).
+WEBHOOK_URL_PATTERN = (
+    r"^[Hh][Tt][Tt][Pp][Ss]?://"
+    r"[A-Za-z0-9._~%!$&'()*+,;=-]+"
+    r"(:[0-9]{1,5})?"
+    r"([/?#][^\s\x00-\x1f\x7f]*)?$"
+)
+
+
 class CreateJobRequest(_Request):
     externalId: str | None = Field(None, max_length=180)
     webhookUrl: str | None = Field(
-        None, max_length=2048, description="absolute http(s) URL (https with strict URLs)"
+        None,
+        max_length=2048,
+        description="absolute http(s) URL (https with strict URLs)",
+        json_schema_extra={"pattern": WEBHOOK_URL_PATTERN},
     )
 
 
@@ -106,7 +147,7 @@ class DirectUpload(_Request):
 
 
 class MultipartPart(_Request):
-    partNumber: int = Field(ge=1, le=10_000)
+    partNumber: JsonInt = Field(ge=1, le=10_000)
     etag: str = Field(alias="etag", min_length=1)
 
 
@@ -284,20 +325,66 @@ class FormUploadResponse(BaseModel):
 # --------------------------------------------------------------------------- control API
 
 
+MAX_ADVANCE_SECONDS = 10 * 365 * 86400.0
+
+
 class ClockAdvanceRequest(BaseModel):
-    seconds: float = Field(ge=0, allow_inf_nan=False, description="virtual seconds, >= 0")
+    model_config = ConfigDict(strict=True)
+
+    # bounded: a clock pushed past year 9999 cannot be written as a timestamp (found by fuzzing)
+    seconds: float = Field(
+        ge=0,
+        le=MAX_ADVANCE_SECONDS,
+        allow_inf_nan=False,
+        description="virtual seconds, 0 to 10 years",
+    )
 
 
 class EventRequest(BaseModel):
+    model_config = ConfigDict(strict=True)
+
     event: str = Field(min_length=1, max_length=64)
 
 
+class JobEventRequest(EventRequest):
+    """A job event by name (the handler names the known ones when it is not one)."""
+
+    event: str = Field(
+        min_length=1,
+        max_length=64,
+        json_schema_extra={"enum": [e.value for e in JobEvent]},
+    )
+
+
+class ProjectEventRequest(EventRequest):
+    event: str = Field(
+        min_length=1,
+        max_length=64,
+        json_schema_extra={"enum": [e.value for e in ProjectEvent]},
+    )
+
+
 class ScenarioNextRequest(BaseModel):
-    scenario: str | dict[str, Any] = Field(description="a scenario name or an inline scenario")
+    model_config = ConfigDict(strict=True)
+
+    # the served document lists the known names (they change as scenarios are registered)
+    scenario: Annotated[
+        str | dict[str, Any],
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "string", "minLength": 1},
+                    {"$ref": "#/components/schemas/Scenario"},
+                ]
+            }
+        ),
+    ] = Field(description="a scenario name or an inline scenario")
 
 
 class CreditsRequest(BaseModel):
-    balance: int = Field(ge=0, le=10**12)
+    model_config = ConfigDict(strict=True)
+
+    balance: JsonInt = Field(ge=0, le=10**12)
 
 
 class HealthResponse(_Response):

@@ -13,8 +13,11 @@ from aiohttp import web
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from statemachine import Scenario
+
 from . import models as m
 from .errors import json_response
+from .state import STATE_KEY
 
 __all__ = [
     "OPENAPI_OPS_KEY",
@@ -139,13 +142,13 @@ def core_operations() -> list[Operation]:
         ),
         Operation(
             "post", c + "/jobs/{jobId}/events", "mockForceJobEvent", "Force a job event", ctl,
-            200, m.MockForcedJobResponse, (*_BODY_ERRORS, 404, 409), m.EventRequest, "json",
+            200, m.MockForcedJobResponse, (*_BODY_ERRORS, 404, 409), m.JobEventRequest, "json",
             True, auth=False,
         ),
         Operation(
             "post", c + "/projects/{projectId}/events", "mockForceProjectEvent",
             "Force a project event", ctl, 200, m.MockForcedProjectResponse,
-            (*_BODY_ERRORS, 404, 409), m.EventRequest, "json", True, auth=False,
+            (*_BODY_ERRORS, 404, 409), m.ProjectEventRequest, "json", True, auth=False,
         ),
         Operation(
             "get", c + "/jobs/{jobId}", "mockGetJob", "A job with its history and deliveries",
@@ -157,7 +160,7 @@ def core_operations() -> list[Operation]:
             "post", c + "/scenarios/next", "mockQueueScenario",
             "Queue the scenario of the next job created without X-Mock-Scenario", ctl, 200,
             m.ScenarioNextResponse, _BODY_ERRORS, m.ScenarioNextRequest, "json", True,
-            auth=False,
+            auth=False, extra_models=(Scenario,),
         ),
         Operation(
             "get", c + "/accounts/{apiKey}/credits", "mockGetCredits",
@@ -200,7 +203,8 @@ def _params(op: Operation) -> list[dict[str, Any]]:
     ]
     out += [
         {"name": n, "in": "header", "required": False, "description": d,
-         "schema": {"type": "string", "maxLength": 256} if n == "Idempotency-Key"
+         "schema": {"type": "string", "minLength": 1, "maxLength": 256}
+         if n == "Idempotency-Key"
          else {"type": "string"}}
         for n, d in op.headers
     ]  # fmt: skip
@@ -276,15 +280,21 @@ def build_openapi(operations: list[Operation]) -> dict[str, Any]:
                             "required": ["metadata", "file0"],
                             "properties": {
                                 "metadata": {
-                                    "type": "string",
-                                    "contentMediaType": "application/json",
-                                    "contentSchema": ref(op.body),
-                                    "description": "a JSON string",
+                                    **ref(op.body),
+                                    "description": "a JSON text (see encoding)",
                                 },
                                 "file0": {"type": "string", "contentMediaType": "application/pdf"},
                             },
-                            "additionalProperties": {"type": "string"},
-                        }
+                            # the server takes no other parts than these
+                            "patternProperties": {
+                                "^file[0-9]{1,4}$": {
+                                    "type": "string",
+                                    "contentMediaType": "application/pdf",
+                                }
+                            },
+                            "additionalProperties": False,
+                        },
+                        "encoding": {"metadata": {"contentType": "application/json"}},
                     }
                 },
             }
@@ -311,8 +321,25 @@ def build_openapi(operations: list[Operation]) -> dict[str, Any]:
     }
 
 
+def _name_scenarios(doc: dict[str, Any], names: list[str]) -> None:
+    """Where the document takes a scenario name, list the names this server knows (they change
+    as scenarios are registered, so only the served document can say)."""
+    for item in doc["paths"].values():
+        for op in item.values():
+            for param in op.get("parameters", ()):
+                if param["name"] == "X-Mock-Scenario":
+                    param["schema"] = {"type": "string", "enum": names}
+    queued = doc["components"]["schemas"].get("ScenarioNextRequest", {})
+    for branch in queued.get("properties", {}).get("scenario", {}).get("anyOf", ()):
+        if branch.get("type") == "string":
+            branch["enum"] = names
+
+
 async def openapi_json(request: web.Request) -> web.Response:
-    return json_response(build_openapi(request.app[OPENAPI_OPS_KEY]))
+    doc = build_openapi(request.app[OPENAPI_OPS_KEY])
+    if STATE_KEY in request.app:
+        _name_scenarios(doc, sorted(s.name for s in request.app[STATE_KEY].scenarios.all()))
+    return json_response(doc)
 
 
 def setup_openapi(app: web.Application) -> None:

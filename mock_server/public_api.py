@@ -7,11 +7,13 @@ import base64
 import hashlib
 import json
 import math
+import re
 import secrets
 from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from statemachine import (
     TERMINAL_STATUSES,
@@ -27,6 +29,7 @@ from .auth import JOB_ID_KEY, Principal, authenticate, get_job_for, get_project_
 from .errors import ApiError, conflict, json_response, short
 from .idempotency import MAX_IDEMPOTENCY_KEY, fingerprint
 from .models import (
+    WEBHOOK_URL_PATTERN,
     CompleteUploadsRequest,
     CreateJobRequest,
     CreateProjectRequest,
@@ -160,9 +163,20 @@ async def get_project(request: web.Request) -> web.Response:
 # --------------------------------------------------------------------------- jobs
 
 
+_WEBHOOK_URL = re.compile(WEBHOOK_URL_PATTERN)
+
+
 def _check_webhook_url(url: str, *, strict: bool) -> None:
-    parts = urlsplit(url)
-    ok = parts.scheme in ("http", "https") and bool(parts.netloc) and bool(parts.hostname)
+    # the OpenAPI document's pattern first: urlsplit raises on some inputs (`http://[::1`)
+    if _WEBHOOK_URL.fullmatch(url) is None:
+        raise validation_error(
+            [{"field": "webhookUrl", "message": "must be an absolute http(s) URL"}]
+        )
+    try:
+        parts = urlsplit(url)
+        ok = parts.scheme in ("http", "https") and bool(parts.netloc) and bool(parts.hostname)
+    except ValueError:  # e.g. `HTTP://[0]`, which the pattern above keeps out anyway
+        ok = False
     if not ok:
         raise validation_error(
             [{"field": "webhookUrl", "message": "must be an absolute http(s) URL"}]
@@ -417,6 +431,19 @@ async def _read_form(
     request: web.Request, limit: int
 ) -> tuple[str | None, dict[str, tuple[str | None, str | None, bytes]]]:
     """(metadata text, {part name: (file name, content type, bytes)}), at most `limit` bytes."""
+    try:
+        return await _read_form_parts(request, limit)
+    except (HttpProcessingError, ValueError) as exc:
+        # aiohttp's multipart reader raises these for a body it cannot parse (a part header
+        # with control characters, a missing boundary, ...): the client's error, not ours
+        raise validation_error(
+            [{"field": "(body)", "message": f"the multipart body is malformed: {exc}"}]
+        ) from None
+
+
+async def _read_form_parts(
+    request: web.Request, limit: int
+) -> tuple[str | None, dict[str, tuple[str | None, str | None, bytes]]]:
     reader = await request.multipart()
     metadata: str | None = None
     parts: dict[str, tuple[str | None, str | None, bytes]] = {}
@@ -452,7 +479,7 @@ async def _read_form(
                 raise validation_error(
                     [{"field": "metadata", "message": "the metadata part is not UTF-8 text"}]
                 ) from None
-        elif name:
+        else:  # a part without a name is checked like any other name (it is not file0..N)
             if name in parts:
                 raise validation_error(
                     [{"field": short(name, 64), "message": "this part name appears twice"}]
@@ -532,8 +559,10 @@ def _form_specs(
 
 
 def _part_order(name: str) -> tuple[int, int, str]:
-    if name.startswith("file") and name[4:].isdigit() and len(name) <= 8:
-        return (0, int(name[4:]), name)
+    digits = name[4:]
+    # ASCII digits only: "file²" is isdigit() but not int()-able
+    if name.startswith("file") and digits.isascii() and digits.isdigit() and len(name) <= 8:
+        return (0, int(digits), name)
     return (1, 0, name)
 
 

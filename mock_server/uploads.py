@@ -29,6 +29,7 @@ from typing import Literal, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.config import JsonDict
 
 from statemachine import MAX_FILES, CommandRejected, FileSpec
 from statemachine.engine import Job, JobFile
@@ -39,6 +40,7 @@ from .models import (
     JSON_BODY_LIMIT,
     CompleteUploadsRequest,
     JobModel,
+    JsonInt,
     MultipartUpload,
     parse_model,
     validation_error,
@@ -90,10 +92,18 @@ class _Request(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
+# What `_safe_name` accepts, for the OpenAPI document: no slash, backslash or control character,
+# not blank, not `.` or `..` (found by fuzzing: the document allowed names the server refused).
+_FILE_NAME_SCHEMA: JsonDict = {
+    "pattern": r"^[^/\\\x00-\x1f]*[^/\\\x00-\x1f\s][^/\\\x00-\x1f]*$",
+    "not": {"enum": [".", ".."]},
+}
+
+
 class RegisterFile(_Request):
-    fileName: str = Field(min_length=1, max_length=255)
+    fileName: str = Field(min_length=1, max_length=255, json_schema_extra=_FILE_NAME_SCHEMA)
     contentType: str = Field(min_length=1, max_length=255)
-    fileSize: int = Field(ge=0, strict=True, description="exact size in bytes")
+    fileSize: JsonInt = Field(ge=0, description="exact size in bytes")
     sha256: str = Field(pattern=_SHA256, description="64 lowercase hex characters")
     classification: Classification | None = None
 

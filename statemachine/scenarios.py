@@ -7,7 +7,14 @@ import random
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .errors import ScenarioError, UnknownScenario
 
@@ -27,7 +34,23 @@ SEVEN_DAYS = 7 * 24 * 3600.0
 class Scenario(BaseModel):
     """Every knob of a scenario; all have defaults, so `{"name": "x"}` is a valid scenario."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        # `0` is not a boolean and `"5"` not a number; `5.0` is an integer, as in JSON Schema
+        strict=True,
+        # the JSON Schema of `_fraction_needs_errors`, so a generated scenario is a valid one
+        json_schema_extra={
+            "if": {
+                "properties": {"outcome": {"const": "completed_with_errors"}},
+                "required": ["outcome"],
+            },
+            "then": {
+                "properties": {"failed_page_fraction": {"exclusiveMinimum": 0}},
+                "required": ["failed_page_fraction"],
+            },
+        },
+    )
 
     name: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_\-]+$")
     description: str = ""
@@ -47,6 +70,19 @@ class Scenario(BaseModel):
     cancel_while_processing: Literal["immediate", "deferred", "race_lost"] = "immediate"
     cancel_defer_seconds: float = Field(10.0, ge=0, allow_inf_nan=False)
     randomize: bool = False
+
+    @field_validator(
+        "pages_per_file",
+        "extra_pages",
+        "drawing_credits_per_page",
+        "document_credits_per_page",
+        mode="before",
+    )
+    @classmethod
+    def _integral_float(cls, value: Any) -> Any:
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        return value
 
     @model_validator(mode="after")
     def _fraction_needs_errors(self) -> Scenario:
