@@ -1,0 +1,286 @@
+"""Fuzz the served `/openapi.json` with schemathesis (issue 8, item 1).
+
+This is `schemathesis run` in-process: its engine, every phase (probing, coverage, fuzzing,
+stateful with inferred links), both generation modes (positive and negative) and every check
+it has: no 5xx; status codes, content types, headers and bodies as documented; schema-violating
+requests rejected; schema-valid requests accepted; requests without or with wrong credentials
+refused; unsupported methods answered 405 with `Allow`; ... The server runs in this process
+(`MockServerThread` on 127.0.0.1:0) with the manual clock, two configured keys (so a wrong key
+is a 401, as schemathesis' auth checks expect) and the polling policy `record` (a 429 would
+hide every other answer of `GET /jobs/{jobId}`).
+
+Generated ids are mostly random strings that only ever reach the 404 branches, so two in three
+are swapped (deterministically, from the generated value) for real objects of the fuzzing
+key's organisation: a ready project, jobs in several statuses, a document, webhook deliveries.
+Destructive control operations are kept sensible: `POST /_mock/reset` is followed by rebuilding
+those objects, a fault added through `POST /_mock/faults` is removed right after (an injected
+500 is the fault doing its job), and `POST /_mock/keys/{apiKey}/revoke` never gets the fuzzing
+key itself.
+
+`positive_data_acceptance` (a schema-valid request must not get a 4xx other than 401, 403, 404,
+409, 429) has two exceptions, both for rules no JSON Schema of a single request can state, and
+both covered by `test_bad_input.py` instead: the form upload (`uploadFiles`), whose acceptance
+depends on its bytes (a metadata `sha256` must be the digest of the part it names) and on which
+parts were sent (`partName` must name one); and 422 `limit_exceeded`, API.md's answer when a job
+would hold more than 100 files or 10,000,000,000 declared bytes counting the files it has.
+
+`ROBUSTNESS_FUZZ_EXAMPLES` sets the examples per operation and phase (default 40; about a
+minute on 2 cores). The totals of the last run are printed (`pytest -s`).
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import threading
+import time
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import schemathesis
+from schemathesis.config import SchemathesisConfig
+from schemathesis.engine import events, from_schema
+
+from mock_server import MockConfig
+from mock_server.config import KeySpec
+from mock_server.testing import MockServerThread
+
+from .support import Api
+
+FUZZ_KEY = "pgk_fuzz_main"
+VICTIM_KEY = "pgk_fuzz_victim"
+EXAMPLES = int(os.environ.get("ROBUSTNESS_FUZZ_EXAMPLES", "40"))
+SEED = int(os.environ.get("ROBUSTNESS_FUZZ_SEED", "8"))
+REBUILD_EVERY = 150  # calls between rebuilds of the real objects (jobs move on as time passes)
+# check -> operations where the OpenAPI document cannot express what the server accepts
+EXCLUDED = {("positive_data_acceptance", "POST /api/open/v1/jobs/{jobId}/files")}
+
+
+class Pool:
+    """Real objects of FUZZ_KEY's organisation that generated path ids are swapped for."""
+
+    def __init__(self, server: MockServerThread) -> None:
+        self.api = Api(server, FUZZ_KEY)
+        self.lock = threading.Lock()
+        self.values: dict[str, list[str]] = {}
+        self.rebuilds = 0
+        self.rebuild()
+
+    def rebuild(self) -> None:
+        api = self.api
+        self.rebuilds += 1
+        api.control("DELETE", "/faults")
+        pid = api.ready_project(f"fuzz-{self.rebuilds}-{time.monotonic_ns()}")
+        hook = api.server.url + "/_mock/health"  # answers a POST with 405: a failed delivery
+        # a named scenario each: leave the scenarios the fuzzer queued to the fuzzer's jobs
+        happy = {"X-Mock-Scenario": "happy"}
+        fresh = api.create_job(pid, webhookUrl=hook, headers=happy)["job"]["id"]
+        uploading = api.create_job(pid, headers=happy)["job"]["id"]
+        docs = [u["documentId"] for u in api.upload(uploading)["uploads"]]
+        running = api.create_job(pid, headers={"X-Mock-Scenario": "slow"})["job"]["id"]
+        api.upload(running)
+        api.complete(running)
+        blocked = api.create_job(pid, headers={"X-Mock-Scenario": "expensive"})["job"]["id"]
+        api.upload(blocked)
+        api.complete(blocked)
+        done = api.create_job(pid, webhookUrl=hook, headers=happy)["job"]["id"]
+        api.upload(done)
+        api.complete(done)
+        api.advance(30)
+        deliveries = api.control("GET", "/webhooks/deliveries").json().get("deliveries", [])
+        self.values = {
+            "projectId": [pid],
+            "jobId": [fresh, uploading, running, blocked, done],
+            "documentId": docs,
+            "deliveryId": [d["id"] for d in deliveries][-4:],
+            "apiKey": [FUZZ_KEY, VICTIM_KEY],
+        }
+
+    def map_path_parameters(
+        self, operation_path: str, params: dict[str, Any] | None
+    ) -> dict[str, Any] | None:
+        if not params:
+            return params
+        out = dict(params)
+        for name, value in params.items():
+            choices = self.values.get(name)
+            if not choices or not isinstance(value, str):
+                continue
+            h = zlib.crc32(value.encode("utf-8", "surrogatepass"))
+            if h % 3:
+                out[name] = choices[h % len(choices)]
+        if operation_path.endswith("/revoke") and out.get("apiKey") == FUZZ_KEY:
+            out["apiKey"] = VICTIM_KEY
+        return out
+
+
+@dataclass
+class Totals:
+    calls: collections.Counter[str] = field(default_factory=collections.Counter)
+    statuses: collections.Counter[int] = field(default_factory=collections.Counter)
+    checks: set[str] = field(default_factory=set)
+    failures: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    failure_counts: collections.Counter[tuple[str, str, str]] = field(
+        default_factory=collections.Counter
+    )
+    errors: list[str] = field(default_factory=list)
+    phases: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+    slowest: list[tuple[float, str]] = field(default_factory=list)
+
+    def report(self) -> str:
+        lines = [
+            f"schemathesis: {len(self.calls)} operations, {sum(self.calls.values())} requests, "
+            f"{len(self.checks)} checks ({', '.join(sorted(self.checks))}), "
+            f"{self.seconds:.1f} s",
+            f"phases: {self.phases}",
+            f"statuses: {dict(sorted(self.statuses.items()))}",
+            f"slowest: {self.slowest}",
+        ]
+        for key, sample in self.failures.items():
+            lines.append(f"FAILED {key} x{self.failure_counts[key]}\n{sample}")
+        lines += [f"ERROR {e}" for e in self.errors]
+        return "\n".join(lines)
+
+
+def _job_wide_limit(check: str, recorder: Any, case_id: str) -> bool:
+    """A schema-valid registration refused with 422 `limit_exceeded`: API.md's limits count the
+    job's files and declared bytes together, which no schema of one request can say."""
+    if check != "positive_data_acceptance":
+        return False
+    interaction = recorder.interactions.get(case_id)
+    response = interaction.response if interaction is not None else None
+    if response is None or response.status_code != 422:
+        return False
+    try:
+        code = json.loads(response.content or b"{}").get("error", {}).get("code")
+    except ValueError:
+        return False
+    return bool(code == "limit_exceeded")
+
+
+def _describe(recorder: Any, case_id: str, message: str) -> str:
+    case = recorder.cases[case_id].value
+    interaction = recorder.interactions.get(case_id)
+    response = interaction.response if interaction is not None else None
+    got = "no response"
+    if response is not None:
+        got = f"{response.status_code} {(response.content or b'')[:300]!r}"
+    body = case.body if not isinstance(case.body, bytes) else case.body[:300]
+    return (
+        f"  {message[:400]}\n  request: {case.method} {case.formatted_path} "
+        f"headers={dict(case.headers or {})} query={case.query} body={str(body)[:400]}\n"
+        f"  response: {got}"
+    )
+
+
+def _keep_server_errors(server: MockServerThread, kept: list[BaseException]) -> None:
+    """`POST /_mock/reset` clears `state.server_errors`; keep a copy of what it clears."""
+    state = server.state
+    reset = state.reset
+
+    def keeping_reset() -> None:
+        kept.extend(state.server_errors)
+        reset()
+
+    server.call(setattr, state, "reset", keeping_reset)
+
+
+def run_fuzz(server: MockServerThread, examples: int, seed: int) -> Totals:
+    kept: list[BaseException] = []
+    _keep_server_errors(server, kept)
+    pool = Pool(server)
+    totals = Totals()
+    config = SchemathesisConfig.from_dict(
+        {
+            "seed": seed,
+            "workers": 1,
+            "headers": {"Authorization": f"Bearer {FUZZ_KEY}"},
+            "generation": {"max-examples": examples, "mode": "all", "database": "none"},
+            "phases": {"stateful": {"max-steps": 10}},
+            "checks": {"enabled": True},
+            "suppress-health-check": ["all"],
+            "continue-on-failure": True,
+            "request-timeout": 30,
+        }
+    )
+    schema = schemathesis.openapi.from_url(server.url + "/openapi.json", config=config)
+
+    @schema.hook
+    def map_path_parameters(ctx: Any, path_parameters: dict[str, Any] | None) -> Any:
+        with pool.lock:
+            return pool.map_path_parameters(ctx.operation.path, path_parameters)
+
+    @schema.hook
+    def after_call(ctx: Any, case: Any, response: Any) -> None:
+        path = case.operation.path
+        totals.calls[f"{case.method.upper()} {path}"] += 1
+        totals.statuses[response.status_code] += 1
+        label = f"{case.method.upper()} {path} -> {response.status_code}"
+        totals.slowest = sorted([*totals.slowest, (response.elapsed, label)], reverse=True)[:5]
+        with pool.lock:
+            if path == "/_mock/faults" and case.method.upper() == "POST":
+                pool.api.control("DELETE", "/faults")
+            was_reset = path == "/_mock/reset" and response.status_code == 200
+            if was_reset or sum(totals.calls.values()) % REBUILD_EVERY == 0:
+                pool.rebuild()
+
+    started = time.perf_counter()
+    for event in from_schema(schema).execute():
+        if isinstance(event, events.PhaseFinished):
+            totals.phases[event.phase.name.value] = event.status.value
+        elif isinstance(event, events.NonFatalError | events.FatalError):
+            totals.errors.append(repr(event))
+        elif isinstance(event, events.ScenarioFinished | events.FuzzScenarioFinished):
+            recorder = event.recorder
+            for case_id, nodes in recorder.checks.items():
+                for node in nodes:
+                    totals.checks.add(node.name)
+                    info = node.failure_info
+                    if info is None:
+                        continue
+                    case = recorder.cases[case_id].value
+                    op = f"{case.method.upper()} {case.operation.path}"
+                    excused = (node.name, op) in EXCLUDED
+                    if excused or _job_wide_limit(node.name, recorder, case_id):
+                        continue
+                    key = (op, node.name, getattr(info.failure, "title", ""))
+                    totals.failure_counts[key] += 1
+                    if key not in totals.failures:
+                        totals.failures[key] = _describe(
+                            recorder, case_id, str(getattr(info.failure, "message", ""))
+                        )
+    totals.seconds = time.perf_counter() - started
+    kept.extend(server.server_errors())
+    totals.errors += [f"the server raised {e!r}" for e in kept]
+    return totals
+
+
+@pytest.fixture(scope="module")
+def fuzz_server() -> Iterator[MockServerThread]:
+    config = MockConfig(
+        clock="manual",
+        port=0,
+        polling="record",
+        seed=SEED,
+        webhook_timeout=1.0,
+        api_keys=(KeySpec(FUZZ_KEY), KeySpec(VICTIM_KEY)),
+    )
+    with MockServerThread(config) as server:
+        yield server
+
+
+def test_openapi_fuzz_finds_no_5xx_and_no_undocumented_answer(
+    fuzz_server: MockServerThread,
+) -> None:
+    totals = run_fuzz(fuzz_server, EXAMPLES, SEED)
+    print("\n" + totals.report())
+    assert not totals.failures and not totals.errors, totals.report()
+    # it did reach the server, across the whole document
+    assert len(totals.calls) >= 24 and sum(totals.calls.values()) > 1000
+    assert any(200 <= s < 300 for s in totals.statuses)
+    assert 500 not in totals.statuses and 503 not in totals.statuses
