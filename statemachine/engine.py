@@ -739,24 +739,31 @@ class Engine:
         settled_ok = job.settled_ok
         out = []
         for f in job.files:
-            ok_drawing = ok_document = 0
-            bad: list[int] = []
             first = f.first_page
-            for i in range(first, min(first + f.pages, done)):
-                if i >= settled_from:
-                    page_failed = not settled_ok
-                else:
-                    page_failed = bool(failed) and (i + 1) * failed // total > i * failed // total
-                if page_failed:
-                    bad.append(i - first + 1)
-                elif kinds[i]:
-                    ok_drawing += 1
-                else:
-                    ok_document += 1
-            drawing = sum(kinds[first : first + f.pages]) if f.pages else 0
+            end = first + f.pages
+            hi = max(first, min(end, done))  # pages first..hi-1 are processed
+            bad: list[int] = []  # 1-based within the file, in page order
+            mid = min(hi, settled_from)
+            if failed and mid > first:
+                # the k-th failed page (k = 1..failed) is ceil(k * total / failed) - 1: the page
+                # where (i + 1) * failed // total first reaches k; list only those, not every page
+                bad = [
+                    -(-k * total // failed) - first
+                    for k in range(first * failed // total + 1, mid * failed // total + 1)
+                ]
+            if not settled_ok and hi > max(first, settled_from):
+                bad.extend(range(max(first, settled_from) - first + 1, hi - first + 1))
+            drawing_done = kinds.count(1, first, hi)
+            failed_drawing = sum(kinds[first + n - 1] for n in bad)
             out.append(
                 FilePages(
-                    f.document_id, f.pages, drawing, ok_drawing, ok_document, len(bad), tuple(bad)
+                    f.document_id,
+                    f.pages,
+                    kinds.count(1, first, end),
+                    drawing_done - failed_drawing,
+                    hi - first - drawing_done - (len(bad) - failed_drawing),
+                    len(bad),
+                    tuple(bad),
                 )
             )
         return out
