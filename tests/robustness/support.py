@@ -3,12 +3,17 @@ valid paths through the machine, and small hostile HTTP endpoints."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import requests
+from aiohttp import web
 
 from mock_server.testing import MockServerThread
 
@@ -18,6 +23,8 @@ __all__ = [
     "PDF",
     "TERMINAL",
     "Api",
+    "Receiver",
+    "ServeProcess",
     "assert_valid_history",
     "form_upload",
 ]
@@ -53,10 +60,15 @@ EDGES: dict[tuple[str, str], str] = {
 }
 
 
+class Served(Protocol):
+    @property
+    def url(self) -> str: ...
+
+
 class Api:
     """Requests against one server; a session per thread (requests.Session is not thread-safe)."""
 
-    def __init__(self, server: MockServerThread, key: str | None = "pgk_robust_a") -> None:
+    def __init__(self, server: Served, key: str | None = "pgk_robust_a") -> None:
         self.server = server
         self.key = key
         self._local = threading.local()
@@ -160,3 +172,107 @@ def assert_valid_history(job_id: str, history: list[Mapping[str, Any]]) -> None:
             terminal_steps += 1
             assert i == len(history) - 1, f"{job_id}: a step after terminal {status}: {history}"
     assert terminal_steps <= 1
+
+
+class ServeProcess:
+    """`plangrep-mock serve --port 0 ...` in a subprocess; stderr goes to a file (a pipe nobody
+    reads would fill up and block the server)."""
+
+    def __init__(self, *args: str, stderr_path: str) -> None:
+        self.stderr_path = stderr_path
+        self._stderr = open(stderr_path, "w+b")  # noqa: SIM115 (closed in close())
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "mock_server", "serve", "--port", "0", *args],
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            text=True,
+            env={k: v for k, v in os.environ.items() if not k.startswith("PLANGREP_MOCK_")},
+        )
+        self.banner: list[str] = []
+        base = ""
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.banner.append(line.rstrip("\n"))
+            if "Plangrep API at " in line:
+                base = line.split("Plangrep API at ", 1)[1].strip()
+            if "Ctrl-C" in line:
+                break
+        if not base:
+            self.close()
+            raise RuntimeError(f"serve did not start: {self.banner!r} {self.stderr()}")
+        self.url = base.removesuffix(API)
+
+    def stderr(self) -> str:
+        with open(self.stderr_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+        self._stderr.close()
+
+    def __enter__(self) -> ServeProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Receiver:
+    """A webhook receiver on 127.0.0.1: records every POST (`webhook-id`, job id, sequence,
+    statuses) and lets a test wait, on a condition, until `n` have arrived. With `hold`, each
+    answer waits until `release()` (deliveries stay in flight)."""
+
+    def __init__(self, *, hold: bool = False) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.cond = threading.Condition()
+        self.hold = hold
+        self._release: asyncio.Event | None = None
+        app = web.Application()
+        app.router.add_post("/hook", self._handle)
+        self.server = MockServerThread(app=app)
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        data = body.get("data", {})
+        event = {
+            "webhookId": request.headers.get("webhook-id"),
+            "jobId": data.get("job", {}).get("id"),
+            "status": data.get("job", {}).get("status"),
+            "previousStatus": data.get("previousStatus"),
+            "sequence": data.get("sequence"),
+        }
+        with self.cond:
+            self.events.append(event)
+            self.cond.notify_all()
+        if self.hold:
+            if self._release is None:
+                self._release = asyncio.Event()
+            await self._release.wait()
+        return web.Response(status=204)
+
+    def release(self) -> None:
+        def go() -> None:
+            if self._release is None:
+                self._release = asyncio.Event()
+            self._release.set()
+
+        self.server.call(go)
+
+    @property
+    def url(self) -> str:
+        return self.server.url + "/hook"
+
+    def wait_for(self, n: int, timeout: float) -> bool:
+        with self.cond:
+            return self.cond.wait_for(lambda: len(self.events) >= n, timeout)
+
+    def __enter__(self) -> Receiver:
+        self.server.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.stop()
