@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import shlex
 import signal
@@ -141,12 +142,46 @@ def _banner(config: MockConfig, port: int) -> str:
     )
 
 
+# how long SIGTERM waits for requests being handled (their bodies may still be arriving)
+_SHUTDOWN_GRACE = 0.5
+
+
+class _InFlight:
+    """The requests being handled: headers in, answer not sent yet.
+
+    aiohttp's graceful shutdown drops the bytes that arrive after it starts, so a request whose
+    body is still on its way would never be answered; serve waits for these first."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.idle = asyncio.Event()
+        self.idle.set()
+
+    def middleware(self) -> Any:
+        from aiohttp import web
+
+        @web.middleware
+        async def track(request: Any, handler: Any) -> Any:
+            self.count += 1
+            self.idle.clear()
+            try:
+                return await handler(request)
+            finally:
+                self.count -= 1
+                if not self.count:
+                    self.idle.set()
+
+        return track
+
+
 async def _serve_async(config: MockConfig, ready: Callable[[int], None] | None = None) -> int:
     from aiohttp import web
 
     from .app import create_app
 
     app = create_app(config)
+    in_flight = _InFlight()
+    app.middlewares.insert(0, in_flight.middleware())
     runner = web.AppRunner(app, shutdown_timeout=0.5, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, config.host, config.port)
@@ -174,6 +209,9 @@ async def _serve_async(config: MockConfig, ready: Callable[[int], None] | None =
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
         print("plangrep-mock: stopping", file=sys.stderr, flush=True)
+        await site.stop()  # no new connections
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(in_flight.idle.wait(), _SHUTDOWN_GRACE)
         await runner.cleanup()
     return 0
 

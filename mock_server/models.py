@@ -532,7 +532,15 @@ async def read_json(request: web.Request, model: type[M], *, limit: int = JSON_B
     content_type = request.headers.get("Content-Type")
     if request.content_length is not None and request.content_length > limit:
         raise _too_large(limit)
-    raw = await request.content.read(limit + 1)
+    # read to the end: one read() answers with what has arrived so far, which for a body sent
+    # in several segments (a slow client) is only its start (found by the shutdown test)
+    buf = bytearray()
+    while len(buf) <= limit:
+        chunk = await request.content.read(limit + 1 - len(buf))
+        if not chunk:
+            break
+        buf += chunk
+    raw = bytes(buf)
     if len(raw) > limit:
         raise _too_large(limit)
     if not raw.strip():
