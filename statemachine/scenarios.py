@@ -29,6 +29,9 @@ __all__ = [
 ]
 
 SEVEN_DAYS = 7 * 24 * 3600.0
+# Durations are at most 10 years: a job's expiresAt (created + TTL) must stay a writable
+# timestamp (found by fuzzing: an inline scenario with job_ttl 1e300 made job creation a 500).
+MAX_SECONDS = 10 * 365 * 24 * 3600.0
 
 
 class Scenario(BaseModel):
@@ -54,9 +57,9 @@ class Scenario(BaseModel):
 
     name: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_\-]+$")
     description: str = ""
-    job_provisioning_delay: float = Field(0.0, ge=0, allow_inf_nan=False)
-    project_provisioning_delay: float = Field(5.0, ge=0, allow_inf_nan=False)
-    preflight_delay: float = Field(3.0, ge=0, allow_inf_nan=False)
+    job_provisioning_delay: float = Field(0.0, ge=0, le=MAX_SECONDS, allow_inf_nan=False)
+    project_provisioning_delay: float = Field(5.0, ge=0, le=MAX_SECONDS, allow_inf_nan=False)
+    preflight_delay: float = Field(3.0, ge=0, le=MAX_SECONDS, allow_inf_nan=False)
     preflight_outcome: Literal["pass", "fail"] = "pass"
     pages_per_file: int | None = Field(None, ge=1, le=100_000)
     pages_per_second: float = Field(1.0, gt=0, allow_inf_nan=False)
@@ -66,9 +69,9 @@ class Scenario(BaseModel):
     extra_page_kind: Literal["drawing", "document"] = "document"
     drawing_credits_per_page: int | None = Field(None, ge=0, le=1_000_000)
     document_credits_per_page: int | None = Field(None, ge=0, le=1_000_000)
-    job_ttl: float = Field(SEVEN_DAYS, gt=0, allow_inf_nan=False)
+    job_ttl: float = Field(SEVEN_DAYS, gt=0, le=MAX_SECONDS, allow_inf_nan=False)
     cancel_while_processing: Literal["immediate", "deferred", "race_lost"] = "immediate"
-    cancel_defer_seconds: float = Field(10.0, ge=0, allow_inf_nan=False)
+    cancel_defer_seconds: float = Field(10.0, ge=0, le=MAX_SECONDS, allow_inf_nan=False)
     randomize: bool = False
 
     @field_validator(
