@@ -76,7 +76,8 @@ def test_hostile_receivers_never_stall_the_server(storm_server: MockServerThread
         assert drained, "the webhook deliveries did not finish"
         assert answers and set(answers) == {200}, answers
         print(f"\n{answers[200]} GETs answered during the storm; receiver hits {hostile.hits}")
-        assert rss_mb_self() - rss_before < MAX_RSS_GROWTH_MB
+        if rss_before is not None:
+            assert (rss_mb_self() or 0.0) - rss_before < MAX_RSS_GROWTH_MB
 
         deliveries = api.ok(api.control("GET", "/webhooks/deliveries"))["deliveries"]
         by_kind: dict[str, list[dict[str, Any]]] = collections.defaultdict(list)
@@ -112,5 +113,8 @@ def test_hostile_receivers_never_stall_the_server(storm_server: MockServerThread
         assert good_events == list(range(1, len(histories[probe]) + 1))
 
 
-def rss_mb_self() -> float:
+def rss_mb_self() -> float | None:
+    """This process's resident memory in MB, where /proc tells it (Linux)."""
+    if not os.path.exists("/proc/self/status"):
+        return None
     return rss_mb(os.getpid())
