@@ -13,7 +13,7 @@ from aiohttp.typedefs import Handler
 
 from .auth import JOB_ID_KEY, PRINCIPAL_KEY, PROJECT_ID_KEY
 from .config import MockConfig
-from .errors import ERROR_CODE_KEY, ApiError, error_middleware
+from .errors import ERROR_CODE_KEY, ApiError, error_response
 from .journal import JournalEntry
 from .state import STATE_KEY, MockState
 
@@ -26,13 +26,16 @@ _BODY_SLACK = 1024 * 1024
 
 
 @web.middleware
-async def _journal_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Bring the engine up to the clock, apply API faults, and journal public requests."""
+async def _core_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Bring the engine up to the clock, apply API faults, turn every error into JSON, and
+    journal public requests (one middleware: this runs on every poll)."""
     state = request.app[STATE_KEY]
     state.engine.sync_if_behind()
-    public = request.path.startswith(PUBLIC_PREFIX)
-    if not public:
-        return await handler(request)
+    if not request.path.startswith(PUBLIC_PREFIX):
+        try:
+            return await handler(request)
+        except Exception as exc:
+            return error_response(request, exc)
     started = time.perf_counter()
     response: web.StreamResponse | None = None
     faults = state.api_faults
@@ -48,7 +51,10 @@ async def _journal_middleware(request: web.Request, handler: Handler) -> web.Str
             f"an API fault injected through /_mock/faults answered {status}",
         ).response()
     if response is None:
-        response = await handler(request)
+        try:
+            response = await handler(request)
+        except Exception as exc:
+            response = error_response(request, exc)
     _journal(state, request, response, started)
     return response
 
@@ -57,19 +63,19 @@ def _journal(
     state: MockState, request: web.Request, response: web.StreamResponse, started: float
 ) -> None:
     principal = request.get(PRINCIPAL_KEY)
-    error_code = response.get(ERROR_CODE_KEY) if response.status >= 400 else None
+    status = response.status
     state.journal.record(
         JournalEntry(
-            method=request.method,
-            path=request.path,
-            status=response.status,
-            api_key=principal.api_key if principal is not None else None,
-            job_id=request.get(JOB_ID_KEY) or request.match_info.get("jobId"),
-            project_id=request.get(PROJECT_ID_KEY) or request.match_info.get("projectId"),
-            at=state.engine.now,
-            wall_time=time.time(),
-            error_code=error_code,
-            duration_ms=(time.perf_counter() - started) * 1000,
+            request.method,
+            request.path,
+            status,
+            principal.api_key if principal is not None else None,
+            request.get(JOB_ID_KEY) or request.match_info.get("jobId"),
+            request.get(PROJECT_ID_KEY) or request.match_info.get("projectId"),
+            state.engine.now,
+            time.time(),
+            response.get(ERROR_CODE_KEY) if status >= 400 else None,
+            (time.perf_counter() - started) * 1000,
         )
     )
 
@@ -108,7 +114,7 @@ def create_app(config: MockConfig | None = None) -> web.Application:
 
     config = config or MockConfig()
     app = web.Application(
-        middlewares=[_journal_middleware, error_middleware],
+        middlewares=[_core_middleware],
         client_max_size=config.max_body_bytes + _BODY_SLACK,
         # long ids in URLs get a JSON 404 rather than the protocol layer's plain-text 400
         handler_args={"max_line_size": 65536, "max_field_size": 65536},

@@ -26,6 +26,7 @@ __all__ = [
     "conflict",
     "error_body",
     "error_middleware",
+    "error_response",
     "json_response",
     "short",
 ]
@@ -86,7 +87,7 @@ def json_response(
     body: Any, *, status: int = 200, headers: Mapping[str, str] | None = None
 ) -> web.Response:
     return web.Response(
-        text=_dumps(body), status=status, content_type="application/json", headers=headers
+        body=_dumps(body).encode(), status=status, content_type="application/json", headers=headers
     )
 
 
@@ -148,22 +149,27 @@ def _from_statemachine(exc: Exception) -> ApiError | None:
     return None
 
 
+def error_response(request: web.Request, exc: Exception) -> web.Response:
+    """The JSON answer for an exception a handler raised; an unexpected one is a recorded 500."""
+    if isinstance(exc, ApiError):
+        return exc.response()
+    if isinstance(exc, web.HTTPException):
+        return _from_http_exception(request, exc)
+    mapped = _from_statemachine(exc)
+    if mapped is not None:
+        return mapped.response()
+    request.app[STATE_KEY].server_errors.append(exc)
+    log.error("internal error on %s %s", request.method, request.path, exc_info=exc)
+    return ApiError(
+        500,
+        "internal_error",
+        f"the mock raised {type(exc).__name__}: {exc}; this is a bug in plangrep-mock",
+    ).response()
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
-    except ApiError as exc:
-        return exc.response()
-    except web.HTTPException as exc:
-        return _from_http_exception(request, exc)
     except Exception as exc:
-        mapped = _from_statemachine(exc)
-        if mapped is not None:
-            return mapped.response()
-        request.app[STATE_KEY].server_errors.append(exc)
-        log.exception("internal error on %s %s", request.method, request.path)
-        return ApiError(
-            500,
-            "internal_error",
-            f"the mock raised {type(exc).__name__}: {exc}; this is a bug in plangrep-mock",
-        ).response()
+        return error_response(request, exc)

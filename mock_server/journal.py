@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from statemachine import format_time
 
@@ -20,9 +20,8 @@ VIOLATION_RULES: tuple[str, ...] = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class JournalEntry:
-    """One answered public request."""
+class JournalEntry(NamedTuple):
+    """One answered public request (a tuple: built on every request, so kept cheap)."""
 
     method: str
     path: str

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
-from statemachine import MAX_DECLARED_BYTES, MAX_FILES, TERMINAL_STATUSES, format_time
+from statemachine import MAX_DECLARED_BYTES, MAX_FILES, TERMINAL_STATUSES
+from statemachine import format_time as _format_time
 from statemachine.engine import Job, Project
 
 from .state import MockState
@@ -14,6 +16,11 @@ __all__ = ["LIMITS", "file_json", "job_json", "project_json"]
 LIMITS: dict[str, int] = {"maxDeclaredBytes": MAX_DECLARED_BYTES, "maxFiles": MAX_FILES}
 _RESULT_STATUSES = frozenset({"completed", "completed_with_errors"})
 _OPEN_FILE_STATUSES = frozenset({"pending", "uploaded", "processing"})
+
+
+# A job's createdAt and expiresAt never change and updatedAt rarely does: formatting them is the
+# largest cost of a poll, so the strings are cached (bounded).
+format_time = lru_cache(maxsize=8192)(_format_time)
 
 
 def _time(t: float | None) -> str | None:
