@@ -39,7 +39,7 @@ from .models import (
     read_json,
     validation_error,
 )
-from .serialize import job_json, project_json
+from .serialize import job_body, job_json, project_json
 from .state import STATE_KEY, MockState
 
 __all__ = [
@@ -274,7 +274,7 @@ async def get_job(request: web.Request) -> web.Response:
     state.polls.answered(
         principal.api_key, job.id, state.engine.now, terminal=job.state in TERMINAL_STATUSES
     )
-    return json_response({"job": job_json(state, job)})
+    return web.Response(body=job_body(state, job), content_type="application/json")
 
 
 def _apply_polling_rule(

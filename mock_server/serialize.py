@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from typing import Any
 
@@ -11,7 +12,7 @@ from statemachine.engine import Job, Project
 
 from .state import MockState
 
-__all__ = ["LIMITS", "file_json", "job_json", "project_json"]
+__all__ = ["LIMITS", "file_json", "job_body", "job_json", "project_json"]
 
 LIMITS: dict[str, int] = {"maxDeclaredBytes": MAX_DECLARED_BYTES, "maxFiles": MAX_FILES}
 _RESULT_STATUSES = frozenset({"completed", "completed_with_errors"})
@@ -91,3 +92,20 @@ def project_json(state: MockState, project: Project) -> dict[str, Any]:
         "createdAt": format_time(project.created_at),
         "updatedAt": format_time(project.updated_at),
     }
+
+
+def job_body(state: MockState, job: Job) -> bytes:
+    """`{"job": Job}` serialized, reused while nothing the Job object shows has changed (a poll
+    of a job between two of its changes costs a dictionary lookup, not a serialization)."""
+    key = (
+        job.gen,
+        job.updated_at,
+        state.engine.progress(job),
+        tuple(f.status for f in job.files),
+    )
+    cached = state.job_json_cache.get(job.id)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    body = json.dumps({"job": job_json(state, job)}, separators=(",", ":")).encode()
+    state.job_json_cache[job.id] = (key, body)
+    return body

@@ -76,6 +76,7 @@ class KeyRegistry:
     def __init__(self, specs: tuple[KeySpec, ...] = ()) -> None:
         self._configured = {s.key: s for s in specs}
         self._revoked: set[str] = set()
+        self._resolved: dict[str, ResolvedKey] = {}
 
     @property
     def open(self) -> bool:
@@ -83,14 +84,21 @@ class KeyRegistry:
 
     def resolve(self, token: str) -> ResolvedKey | None:
         """The key's identity, or None when it is unknown or revoked."""
+        known = self._resolved.get(token)
+        if known is not None:
+            return known
         if not token or token in self._revoked:
             return None
         if not self._configured:
-            return ResolvedKey(token, token, ALL_SCOPES)
-        spec = self._configured.get(token)
-        if spec is None:
-            return None
-        return ResolvedKey(token, spec.organisation, spec.scopes)
+            resolved = ResolvedKey(token, token, ALL_SCOPES)
+        else:
+            spec = self._configured.get(token)
+            if spec is None:
+                return None
+            resolved = ResolvedKey(token, spec.organisation, spec.scopes)
+        if len(self._resolved) < 100_000:  # any token is a key by default: stay bounded
+            self._resolved[token] = resolved
+        return resolved
 
     def organisation(self, token: str) -> str | None:
         """The organisation of a key whether or not it is revoked (for the control API)."""
@@ -103,12 +111,14 @@ class KeyRegistry:
 
     def revoke(self, token: str) -> None:
         self._revoked.add(token)
+        self._resolved.pop(token, None)
 
     def is_revoked(self, token: str) -> bool:
         return token in self._revoked
 
     def clear_revocations(self) -> None:
         self._revoked.clear()
+        self._resolved.clear()
 
 
 Subscriber = Callable[[TransitionRecord, "Job | Project"], None]
@@ -136,6 +146,8 @@ class MockState:
         self.idempotency = IdempotencyStore()
         self.polls = PollTracker(config.poll_interval)
         self.server_errors: list[BaseException] = []
+        # job id -> (what the Job object depends on, its serialized `{"job": ...}`)
+        self.job_json_cache: dict[str, tuple[object, bytes]] = {}
         self.on_reset: list[Callable[[MockState], None]] = []
         self.result_url: Callable[[MockState, Job], str] | None = None
         self.api_faults: ApiFaultSource | None = None
@@ -175,6 +187,7 @@ class MockState:
         self.idempotency.clear()
         self.polls.clear()
         self.server_errors.clear()
+        self.job_json_cache.clear()
         for fn in list(self.on_reset):
             fn(self)
 

@@ -75,3 +75,26 @@ def test_jobs_listed_newest_first(server: Server) -> None:
     server.advance(1)
     listed = server.api("GET", f"/projects/{pid}/jobs").json()["jobs"]
     assert [j["id"] for j in listed] == list(reversed(ids))
+
+
+def test_polls_show_every_change_even_at_the_same_virtual_time(server: Server) -> None:
+    """GET /jobs/{id} reuses the serialized job while nothing changed; any change shows at once."""
+    pid = server.ready_project()
+    job_id = server.new_job(pid)["job"]["id"]
+    seen = [server.api("GET", f"/jobs/{job_id}").json()["job"]]
+    server.upload(job_id)  # same virtual time: a new file, a new status
+    seen.append(server.api("GET", f"/jobs/{job_id}").json()["job"])
+    server.upload(job_id, files=[("b.pdf", b"y" * 300_000, None)])
+    seen.append(server.api("GET", f"/jobs/{job_id}").json()["job"])
+    server.complete(job_id)
+    seen.append(server.api("GET", f"/jobs/{job_id}").json()["job"])
+    server.advance(3)
+    seen.append(server.api("GET", f"/jobs/{job_id}").json()["job"])
+    server.advance(1)  # one page processed: only the progress changes
+    seen.append(server.api("GET", f"/jobs/{job_id}").json()["job"])
+    assert [j["status"] for j in seen] == [
+        "awaiting_uploads", "uploading", "uploading", "preflighting", "processing", "processing",
+    ]  # fmt: skip
+    assert [len(j["files"]) for j in seen] == [0, 1, 2, 2, 2, 2]
+    assert seen[4]["successfulPageCount"] == 0 and seen[5]["successfulPageCount"] == 1
+    assert seen[5] == server.job(job_id)["job"]
