@@ -16,9 +16,10 @@ import random
 import string
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from heapq import heappop, heappush
 from itertools import accumulate
+from math import floor
 from typing import Any
 
 from .billing import (
@@ -312,6 +313,59 @@ class CancelOutcome:
     at: float
 
 
+# Frozen dataclasses set each field through object.__setattr__ in their generated __init__,
+# which makes a TransitionRecord cost about twice a plain object. The engine builds one per
+# transition (and a Progress per look at a job), so it sets the slots directly instead: same
+# class, same frozen instances.
+_new_object = object.__new__
+(
+    _rec_kind,
+    _rec_object_id,
+    _rec_event,
+    _rec_src,
+    _rec_dst,
+    _rec_at,
+    _rec_sequence,
+    _rec_forced,
+) = (getattr(TransitionRecord, f.name).__set__ for f in fields(TransitionRecord))
+_prog_done, _prog_ok, _prog_debited, _prog_held = (
+    getattr(Progress, f.name).__set__ for f in fields(Progress)
+)
+
+
+def _record(
+    kind: str,
+    object_id: str,
+    event: str,
+    src: str,
+    dst: str,
+    at: float,
+    sequence: int,
+    forced: bool,
+) -> TransitionRecord:
+    """TransitionRecord(kind, object_id, event, src, dst, at, sequence, forced), faster."""
+    rec: TransitionRecord = _new_object(TransitionRecord)
+    _rec_kind(rec, kind)
+    _rec_object_id(rec, object_id)
+    _rec_event(rec, event)
+    _rec_src(rec, src)
+    _rec_dst(rec, dst)
+    _rec_at(rec, at)
+    _rec_sequence(rec, sequence)
+    _rec_forced(rec, forced)
+    return rec
+
+
+def _progress(pages_done: int, successful: int, debited: int, held: int) -> Progress:
+    """Progress(pages_done, successful, debited, held), faster."""
+    prog: Progress = _new_object(Progress)
+    _prog_done(prog, pages_done)
+    _prog_ok(prog, successful)
+    _prog_debited(prog, debited)
+    _prog_held(prog, held)
+    return prog
+
+
 # Enum members as module names: looking a member up on its Enum class costs ~80 ns, and the
 # hot paths compare statuses and name events several times per transition.
 _AWAITING_UPLOADS = JobStatus.AWAITING_UPLOADS
@@ -378,9 +432,10 @@ class Engine:
     # ------------------------------------------------------------------ plumbing
 
     def new_id(self, prefix: str) -> str:
-        # The same draws as rng.choices(_ID_ALPHABET, k=26), without choices()'s per-call setup.
+        # The same draws as rng.choices(_ID_ALPHABET, k=26), without choices()'s per-call setup
+        # (floor, not int(): a builtin function call is cheaper than a type call).
         rnd = self.rng.random
-        return prefix + "".join([_ID_ALPHABET[int(rnd() * _ID_BASE)] for _ in _ID_LENGTH])
+        return prefix + "".join([_ID_ALPHABET[floor(rnd() * _ID_BASE)] for _ in _ID_LENGTH])
 
     def subscribe(self, fn: Subscriber) -> Callable[[], None]:
         self._subscribers.append(fn)
@@ -707,7 +762,7 @@ class Engine:
         """Pages and credits as of `at` (default now), without changing the job."""
         p = job.proc
         if p is None:
-            return Progress(
+            return _progress(
                 job.pages_done, job.successful_pages, job.credits_debited, job.credits_held
             )
         t = self.now if at is None else at
@@ -715,7 +770,7 @@ class Engine:
             n = p.target - p.start_page
         else:
             n = min(p.target - p.start_page, max(0, int((t - p.started_at) * p.speed + 1e-6)))
-        return Progress(
+        return _progress(
             p.start_page + n,
             p.ok0 + p.cum_ok[n],
             p.debited0 + p.cum_cost[n],
@@ -726,10 +781,21 @@ class Engine:
         """Per file, as of now: pages, drawing/document split, and how many of each succeeded
         or failed. The one place that knows which page belongs to which file, which pages are
         drawings and which failed, so results never re-derive the engine's page plan."""
+        rows = self._page_rows(job)
+        if rows is None:
+            return [FilePages(f.document_id, 0, 0, 0, 0, 0) for f in job.files]
+        return [
+            FilePages(f.document_id, f.pages, drawing, ok_drawing, ok_document, len(bad), bad)
+            for f, drawing, ok_drawing, ok_document, bad in rows
+        ]
+
+    def _page_rows(self, job: Job) -> list[tuple[JobFile, int, int, int, tuple[int, ...]]] | None:
+        """`page_breakdown` as plain rows (file, drawing pages, successful drawing pages,
+        successful document pages, failed page numbers); None without a page plan."""
         rates = job.page_rates
         kinds = job.page_drawing
         if rates is None or kinds is None:
-            return [FilePages(f.document_id, 0, 0, 0, 0, 0) for f in job.files]
+            return None
         if not job.files:
             return []
         done = self.progress(job).pages_done
@@ -737,7 +803,7 @@ class Engine:
         failed = self._failed_count(job, total)
         settled_from = job.settled_from if job.settled_from is not None else total
         settled_ok = job.settled_ok
-        out = []
+        rows = []
         for f in job.files:
             first = f.first_page
             end = first + f.pages
@@ -754,19 +820,17 @@ class Engine:
             if not settled_ok and hi > max(first, settled_from):
                 bad.extend(range(max(first, settled_from) - first + 1, hi - first + 1))
             drawing_done = kinds.count(1, first, hi)
-            failed_drawing = sum(kinds[first + n - 1] for n in bad)
-            out.append(
-                FilePages(
-                    f.document_id,
-                    f.pages,
+            failed_drawing = sum(kinds[first + n - 1] for n in bad) if bad else 0
+            rows.append(
+                (
+                    f,
                     kinds.count(1, first, end),
                     drawing_done - failed_drawing,
                     hi - first - drawing_done - (len(bad) - failed_drawing),
-                    len(bad),
                     tuple(bad),
                 )
             )
-        return out
+        return rows
 
     def credit_rates(self, job: Job) -> tuple[int, int]:
         """(drawing, document) credits per page for this job: the scenario's override, else the
@@ -786,8 +850,13 @@ class Engine:
         """Fill each file's successful and failed page counts from `page_breakdown`."""
         if job.page_rates is None:
             return
-        for f, fp in zip(job.files, self.page_breakdown(job), strict=True):
-            f.successful_pages, f.failed_pages = fp.successful_pages, fp.failed_pages
+        rows = self._page_rows(job)  # page_breakdown's figures, without building FilePages
+        if rows is None:
+            for f in job.files:
+                f.successful_pages, f.failed_pages = 0, 0
+            return
+        for f, _, ok_drawing, ok_document, bad in rows:
+            f.successful_pages, f.failed_pages = ok_drawing + ok_document, len(bad)
 
     # ------------------------------------------------------------------ transitions
 
@@ -803,7 +872,7 @@ class Engine:
         elif dst == _BLOCKED_INSUFFICIENT_CREDITS:
             self._freeze_processing(job)
         history = job.history
-        rec = TransitionRecord("job", job.id, event, src, dst, now, len(history) + 1, forced)
+        rec = _record("job", job.id, event, src, dst, now, len(history) + 1, forced)
         history.append(rec)
         # _notify, inlined: this runs once per transition
         if self._capture is not None:
@@ -837,6 +906,9 @@ class Engine:
         for f in job.files:
             if f.status == "uploaded":
                 f.status = "processing"
+        # Plangrep reserves the estimate as the job enters preflighting; a balance that cannot
+        # cover it blocks the job once preflight has run (see _due_preflight).
+        self._reserve(job)
         self.schedule(self.now + job.scenario.preflight_delay, self._due_preflight, job, job.gen)
 
     def _plan_pages(self, job: Job) -> None:
@@ -878,14 +950,22 @@ class Engine:
             )
             self._transition(job, _EV_FAIL)
             return
-        needed = sum(rates[job.pages_done :]) - job.credits_held
-        if needed > 0:
-            if acct.balance < needed:
-                self._transition(job, _EV_BLOCK)
-                return
-            acct.balance -= needed
-            job.credits_held += needed
+        if not self._reserve(job):
+            self._transition(job, _EV_BLOCK)
+            return
         self._transition(job, _EV_PASS_PREFLIGHT)
+
+    def _reserve(self, job: Job) -> bool:
+        """Hold the credits of the job's remaining pages; False when the balance cannot."""
+        needed = sum((job.page_rates or [])[job.pages_done :]) - job.credits_held
+        if needed <= 0:
+            return True
+        acct = self.account(job.org)
+        if acct.balance < needed:
+            return False
+        acct.balance -= needed
+        job.credits_held += needed
+        return True
 
     # processing --------------------------------------------------------------
 

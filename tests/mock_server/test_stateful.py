@@ -144,6 +144,7 @@ class Model:
                 total = len(job.rates)
                 if job.knobs.outcome == "completed_with_errors":
                     job.failed = max(1, min(total, round(total * job.knobs.failed_fraction)))
+            self.reserve(job)  # Plangrep reserves as the job enters preflighting
             self.schedule(self.now + job.knobs.preflight, job, "preflight", job.gen)
         elif status == "processing":
             rates = job.rates or []
@@ -160,14 +161,20 @@ class Model:
         if job.knobs.preflight_fails or len(rates) > 500:
             self.to(job, "failed")
             return
-        needed = sum(rates[job.pages_done :]) - job.held
-        if needed > 0:
-            if self.balance < needed:
-                self.to(job, "blocked_insufficient_credits")
-                return
-            self.balance -= needed
-            job.held += needed
+        if not self.reserve(job):
+            self.to(job, "blocked_insufficient_credits")
+            return
         self.to(job, "processing")
+
+    def reserve(self, job: ModelJob) -> bool:
+        needed = sum((job.rates or [])[job.pages_done :]) - job.held
+        if needed <= 0:
+            return True
+        if self.balance < needed:
+            return False
+        self.balance -= needed
+        job.held += needed
+        return True
 
     def _due_milestone(self, job: ModelJob) -> None:
         self.to(job, self.final(job))

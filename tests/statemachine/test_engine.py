@@ -40,6 +40,10 @@ def assert_valid_path(job: Job) -> None:
 def test_happy_path_statuses_timestamps_pages_and_credits(engine: Engine, submit: Submit) -> None:
     balance0 = engine.account("org_a").balance
     job = submit("happy", sizes=(250_000,))
+    # the estimate is reserved as the job enters preflighting
+    assert job.state == "preflighting"
+    assert (job.page_count, job.credits_held) == (3, 3)
+    assert engine.account("org_a").balance == balance0 - 3
     run_to_rest(engine, job)
     assert statuses(job) == [
         "provisioning",

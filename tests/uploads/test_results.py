@@ -251,8 +251,10 @@ def test_page_limit_is_not_hit_at_exactly_500_pages(srv: UploadServer) -> None:
 
 
 def test_blocked_then_resumed_job_result_adds_up(srv: UploadServer) -> None:
-    job_id = _submitted(srv, [("a.pdf", PLAN_BYTES, "plans")], "runs_dry")
-    before = srv.balance()
+    job_id = srv.job(scenario="runs_dry")
+    assert srv.form_upload(job_id, [("a.pdf", PLAN_BYTES, "plans")]).status_code == 200
+    before = srv.balance()  # credits are reserved as the job enters preflighting
+    assert srv.complete(job_id).status_code == 202
     for _ in range(10):
         srv.advance(60)
         if srv.get_job(job_id)["status"] == "blocked_insufficient_credits":
