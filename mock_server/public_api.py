@@ -272,7 +272,11 @@ async def get_job(request: web.Request) -> web.Response:
     if policy != "off":
         _apply_polling_rule(state, principal, job, enforce=policy == "enforce")
     state.polls.answered(
-        principal.api_key, job.id, state.engine.now, terminal=job.state in TERMINAL_STATUSES
+        principal.api_key,
+        job.id,
+        state.engine.now,
+        terminal=job.state in TERMINAL_STATUSES,
+        status=job.state,
     )
     return web.Response(body=job_body(state, job), content_type="application/json")
 
@@ -317,6 +321,9 @@ def _secs(x: float) -> str:
     return f"{math.floor(x * 10) / 10:.1f}"
 
 
+BLOCKED = "blocked_insufficient_credits"
+
+
 async def resume_job(request: web.Request) -> web.Response:
     principal = authenticate(request, WRITE)
     state = request.app[STATE_KEY]
@@ -324,20 +331,25 @@ async def resume_job(request: web.Request) -> web.Response:
     try:
         state.engine.resume(job)
     except InvalidTransition:
-        state.violations.record(
-            "resume_not_blocked",
-            at=state.engine.now,
-            job_id=job.id,
-            api_key=principal.api_key,
-            message=f"{job.id} was resumed while {job.state}; resume applies only to a job in "
-            "blocked_insufficient_credits",
-        )
+        # A client that last saw the job blocked raced with someone else's resume: not its fault.
+        if state.polls.last_status(principal.api_key, job.id) != BLOCKED:
+            state.violations.record(
+                "resume_not_blocked",
+                at=state.engine.now,
+                job_id=job.id,
+                api_key=principal.api_key,
+                message=f"{job.id} was resumed while {job.state} although this key was last "
+                "shown another status; resume only a job last shown blocked_insufficient_credits",
+            )
+        # the 409 tells the key the current status (currentStatus)
+        state.polls.shown(principal.api_key, job.id, job.state, terminal=job.terminal)
         raise conflict(
             "job_not_blocked",
             f"cannot resume {job.id}: its status is {job.state}; resume needs "
             "blocked_insufficient_credits",
             job.state,
         ) from None
+    state.polls.shown(principal.api_key, job.id, job.state, terminal=job.terminal)
     return json_response({"job": job_json(state, job)})
 
 
@@ -348,14 +360,17 @@ async def cancel_job(request: web.Request) -> web.Response:
     try:
         outcome = state.engine.cancel(job)
     except InvalidTransition:
-        state.violations.record(
-            "cancel_not_cancellable",
-            at=state.engine.now,
-            job_id=job.id,
-            api_key=principal.api_key,
-            message=f"{job.id} was cancelled while {job.state}; a terminal job cannot be "
-            "cancelled",
-        )
+        # Only a key that was already shown the terminal status broke the contract; a cancel
+        # that races with the job's own ending is answered 409 but is not the client's fault.
+        if state.polls.served_terminal(principal.api_key, job.id):
+            state.violations.record(
+                "cancel_not_cancellable",
+                at=state.engine.now,
+                job_id=job.id,
+                api_key=principal.api_key,
+                message=f"{job.id} was cancelled after this key had been shown its terminal "
+                f"status {job.state}; a terminal job cannot be cancelled",
+            )
         raise conflict(
             "job_not_cancellable",
             f"cannot cancel {job.id}: its status {job.state} is terminal; only non-terminal "
@@ -363,6 +378,7 @@ async def cancel_job(request: web.Request) -> web.Response:
             job.state,
         ) from None
     status = outcome.status if outcome.acknowledged_only else None
+    state.polls.shown(principal.api_key, job.id, outcome.status, terminal=True)
     return json_response({"job": job_json(state, job, status=status)})
 
 

@@ -42,12 +42,27 @@ def test_a_cancel_that_loses_the_race(plangrep_mock: PlangrepMock) -> None:
     assert final["status"] == "completed"  # pages processed stay billed; the result is there
 
 
-@pytest.mark.plangrep_mock(strict=False)
-def test_cancelling_a_finished_job_is_refused(plangrep_mock: PlangrepMock) -> None:
-    """`cancel_and_confirm` reads a terminal job back instead of failing on the 409. The server
-    records every cancel of a terminal job as a violation, even one that merely crossed the
-    job's last transition, so a test that provokes it on purpose opts out of strict mode."""
+def test_a_cancel_that_crosses_the_end_of_the_job(plangrep_mock: PlangrepMock) -> None:
+    """The job finished before the cancel arrived: the cancel is refused (409), and
+    `cancel_and_confirm` reads the terminal job back. This client never saw the job terminal
+    before cancelling, so it broke no rule and strict mode stays quiet."""
     job = plangrep_mock.create_job()
     plangrep_mock.advance(60)
     assert _client(plangrep_mock).cancel_and_confirm(job["id"])["status"] == "completed"
-    assert [v["rule"] for v in plangrep_mock.violations] == ["cancel_not_cancellable"]
+    assert plangrep_mock.violations == []
+
+
+@pytest.mark.plangrep_mock(strict=False)
+def test_cancelling_a_job_you_saw_finish_is_a_violation(plangrep_mock: PlangrepMock) -> None:
+    """A client that was shown the terminal status and still cancels breaks the contract; a
+    test that provokes it on purpose opts out of strict mode and reads the violations."""
+    job = plangrep_mock.create_job()
+    plangrep_mock.advance(60)
+    client = _client(plangrep_mock)
+    assert client.get_job(job["id"])["status"] == "completed"
+    plangrep_mock.advance(15)
+    assert client.cancel_and_confirm(job["id"])["status"] == "completed"
+    assert [v["rule"] for v in plangrep_mock.violations] == [
+        "cancel_not_cancellable",
+        "poll_after_terminal",
+    ]

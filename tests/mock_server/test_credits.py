@@ -121,3 +121,28 @@ def test_project_creation_with_a_low_balance_charges_what_is_left(server: Server
         "requiredCredits": 50,
     }
     assert _balance(server) == 0
+
+
+def test_a_resume_racing_another_resume_is_409_but_no_violation(server: Server) -> None:
+    pid = server.ready_project()
+    job_id = server.new_job(pid, scenario="expensive")["job"]["id"]
+    server.api(
+        "POST",
+        f"/jobs/{job_id}/files",
+        files={"file0": ("a.pdf", b"%PDF-1.4 x")},
+        data={"metadata": "{}"},
+    )
+    server.api("POST", f"/jobs/{job_id}/uploads/complete", json={})
+    server.advance(10)
+    assert server.api("GET", f"/jobs/{job_id}").json()["job"]["status"] == (
+        "blocked_insufficient_credits"
+    )
+    # the account owner resumes first (through the control API); this key still saw it blocked
+    server.control("POST", f"/jobs/{job_id}/events", json={"event": "resume"})
+    r = server.api("POST", f"/jobs/{job_id}/resume")
+    assert r.status_code == 409 and r.json()["error"]["currentStatus"] == "preflighting"
+    assert server.control("GET", "/violations").json()["violations"] == []
+    # resuming again after the 409 showed this key preflighting is the client's mistake
+    assert server.api("POST", f"/jobs/{job_id}/resume").status_code == 409
+    (v,) = server.control("GET", "/violations").json()["violations"]
+    assert v["rule"] == "resume_not_blocked"
