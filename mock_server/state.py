@@ -179,14 +179,13 @@ class MockState:
 
     def reset(self) -> None:
         """Forget every project, job, account, request, violation and revocation; the clock goes
-        on from where it is."""
+        on from where it is. Server errors are kept: each is a bug that must reach the test."""
         self.engine = self._new_engine()
         self.keys.clear_revocations()
         self.journal.clear()
         self.violations.clear()
         self.idempotency.clear()
         self.polls.clear()
-        self.server_errors.clear()
         self.job_json_cache.clear()
         for fn in list(self.on_reset):
             fn(self)

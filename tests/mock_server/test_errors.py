@@ -136,6 +136,9 @@ def test_a_handler_crash_is_json_500_and_recorded() -> None:
         assert "kaboom" in str(err["message"])
         assert len(s.state.server_errors) == 1
         assert isinstance(s.state.server_errors[0], RuntimeError)
+        # a reset forgets state, not bugs: the error still reaches the test afterwards
+        assert s.control("POST", "/reset").status_code == 200
+        assert len(s.state.server_errors) == 1
     finally:
         s.stop()
 
