@@ -37,7 +37,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from types import TracebackType
@@ -289,6 +289,103 @@ def _is_transient(exc: PlangrepError) -> bool:
     return bool(getattr(exc, "transient", False))
 
 
+def _already_terminal(exc: PlangrepError) -> bool:
+    """A cancel answered 409 job_not_cancellable: the job is terminal already."""
+    return isinstance(exc, PlangrepApiError) and exc.code == "job_not_cancellable"
+
+
+def _resumed_by_someone_else(exc: PlangrepApiError) -> bool:
+    return exc.code == "job_not_blocked"
+
+
+def _request_parts(
+    api_key: str,
+    body: Any,
+    data: bytes | None,
+    content_type: str,
+    headers: Mapping[str, str] | None,
+) -> tuple[bytes | None, dict[str, str]]:
+    """The payload and headers of one request: `body` (JSON) wins over raw `data`."""
+    if body is not None:
+        data = json.dumps(body).encode()
+    all_headers = {"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
+    if data is not None:
+        all_headers["Content-Type"] = content_type
+    all_headers.update(headers or {})
+    return data, all_headers
+
+
+def _json_answer(raw: bytes, method: str, path: str) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise PlangrepConnectionError(f"{method} {path}: the answer is not JSON") from exc
+
+
+def _create_job_body(external_id: str | None, webhook_url: str | None) -> dict[str, Any]:
+    body = {"externalId": external_id, "webhookUrl": webhook_url}
+    return {k: v for k, v in body.items() if v is not None}
+
+
+def _idempotency(key: str | None) -> dict[str, str] | None:
+    return {"Idempotency-Key": key} if key else None
+
+
+class _Attempts:
+    """One `wait()` or `cancel_and_confirm()` call's bookkeeping and decisions, shared by both
+    clients (they only do the requests and the sleeping): errors in a row, the last status and
+    error seen, Retry-After, the timeout, and which pauses come before the next attempt."""
+
+    def __init__(
+        self, pacer: _Pacer, policy: WaitPolicy, job_id: str, events: JobEvents | None = None
+    ) -> None:
+        self.pacer = pacer
+        self.policy = policy
+        self.job_id = job_id
+        self.events = events
+        self.started = pacer.slept
+        self.errors = 0
+        self.last_status: str | None = None
+        self.last_error: str | None = None
+        self.retry_after: float | None = None
+        # events that arrived before the first poll tell nothing the poll will not
+        self.seen_sequence = _sequence(events.latest(job_id)) if events is not None else -1
+
+    def failed(self, exc: PlangrepError) -> None:
+        """A transient error: back off, honouring its Retry-After."""
+        self.errors, self.last_error = self.errors + 1, str(exc)
+        self.retry_after = getattr(exc, "retry_after", None)
+
+    def answered(self, job: Job) -> bool:
+        """A poll answered; True when the job is terminal (the answer `wait()` returns)."""
+        self.errors, self.last_status, self.retry_after = 0, job["status"], None
+        return self.last_status in TERMINAL_STATUSES
+
+    def pauses(self) -> Iterator[float]:
+        """The pauses before the next attempt; `JobTimeout` once `timeout` seconds have passed."""
+        pacer, policy = self.pacer, self.policy
+        if pacer.slept - self.started >= policy.timeout:
+            raise JobTimeout(
+                job_id=self.job_id,
+                waited=pacer.slept - self.started,
+                last_status=self.last_status,
+                last_error=self.last_error,
+            )
+        if self.events is None or self.errors:
+            yield pacer.next_delay(self.errors, self.retry_after)
+            return
+        # webhook-first: look at the inbox every 5 s, poll when an event says the job moved
+        # (or after fallback_interval, in case a delivery was lost)
+        waited = 0.0
+        while waited < policy.fallback_interval:
+            yield MIN_POLL_INTERVAL
+            waited += MIN_POLL_INTERVAL
+            sequence = _sequence(self.events.latest(self.job_id))
+            if sequence > self.seen_sequence:
+                self.seen_sequence = sequence
+                return
+
+
 # --------------------------------------------------------------------------- sync client
 
 
@@ -325,14 +422,9 @@ class PlangrepClient:
         content_type: str = "application/json",
     ) -> Any:
         """One request; returns the decoded JSON body or raises a `PlangrepError`."""
-        if body is not None:
-            data = json.dumps(body).encode()
+        data, all_headers = _request_parts(self.api_key, body, data, content_type, headers)
         req = urllib.request.Request(self.base_url + path, data=data, method=method)
-        req.add_header("Authorization", f"Bearer {self.api_key}")
-        req.add_header("Accept", "application/json")
-        if data is not None:
-            req.add_header("Content-Type", content_type)
-        for name, value in (headers or {}).items():
+        for name, value in all_headers.items():
             req.add_header(name, value)
         try:
             with urllib.request.urlopen(req, timeout=self.request_timeout) as resp:
@@ -343,10 +435,7 @@ class PlangrepClient:
             ) from None
         except (urllib.error.URLError, OSError) as exc:  # refused, reset, timed out
             raise PlangrepConnectionError(f"{method} {path}: no answer: {exc}") from exc
-        try:
-            return json.loads(raw)
-        except ValueError as exc:
-            raise PlangrepConnectionError(f"{method} {path}: the answer is not JSON") from exc
+        return _json_answer(raw, method, path)
 
     def get_job(self, job_id: str) -> Job:
         """One poll; `wait()` keeps later polls of this job 5 s after it."""
@@ -364,13 +453,11 @@ class PlangrepClient:
         idempotency_key: str | None = None,
     ) -> dict[str, Any]:
         """The whole 202 answer: `job` and (once only) `webhookSigningSecret`."""
-        body = {"externalId": external_id, "webhookUrl": webhook_url}
-        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
         answer: dict[str, Any] = self.request(
             "POST",
             f"/projects/{project_id}/jobs",
-            {k: v for k, v in body.items() if v is not None},
-            headers=headers,
+            _create_job_body(external_id, webhook_url),
+            headers=_idempotency(idempotency_key),
         )
         return answer
 
@@ -391,7 +478,7 @@ class PlangrepClient:
         return answer
 
     def complete_uploads(self, job_id: str, *, idempotency_key: str | None = None) -> Job:
-        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        headers = _idempotency(idempotency_key)
         job: Job = self.request("POST", f"/jobs/{job_id}/uploads/complete", {}, headers=headers)[
             "job"
         ]
@@ -424,77 +511,45 @@ class PlangrepClient:
         events: JobEvents | None = None,
     ) -> Job:
         """Poll until the job is terminal and return it; `JobTimeout` after `policy.timeout`."""
-        pacer, policy = self._pacer, self.policy
-        started = pacer.slept
-        errors, last_status, last_error = 0, None, None
-        # events that arrived before the first poll tell nothing the poll will not
-        seen_sequence = _sequence(events.latest(job_id)) if events is not None else -1
+        attempts = _Attempts(self._pacer, self.policy, job_id, events)
         while True:
-            retry_after = None
             try:
                 job = self._poll(job_id)
             except PlangrepError as exc:
                 if not _is_transient(exc):
                     raise
-                errors, last_error = errors + 1, str(exc)
-                retry_after = getattr(exc, "retry_after", None)
+                attempts.failed(exc)
             else:
-                errors, last_status = 0, job["status"]
-                if last_status in TERMINAL_STATUSES:
+                if attempts.answered(job):
                     return job
-                if last_status == BLOCKED_STATUS and on_blocked is not None and on_blocked(job):
+                if job["status"] == BLOCKED_STATUS and on_blocked is not None and on_blocked(job):
                     self._resume_quietly(job_id)
-            if pacer.slept - started >= policy.timeout:
-                raise JobTimeout(
-                    job_id=job_id,
-                    waited=pacer.slept - started,
-                    last_status=last_status,
-                    last_error=last_error,
-                )
-            if events is None or errors:
-                self._pause(pacer.next_delay(errors, retry_after))
-                continue
-            # webhook-first: look at the inbox every 5 s, poll when an event says the job moved
-            # (or after fallback_interval, in case a delivery was lost)
-            waited = 0.0
-            while waited < policy.fallback_interval:
-                self._pause(MIN_POLL_INTERVAL)
-                waited += MIN_POLL_INTERVAL
-                sequence = _sequence(events.latest(job_id))
-                if sequence > seen_sequence:
-                    seen_sequence = sequence
-                    break
+            for seconds in attempts.pauses():
+                self._pause(seconds)
 
     def _resume_quietly(self, job_id: str) -> None:
         try:
             self.resume(job_id)
         except PlangrepApiError as exc:
-            if exc.code != "job_not_blocked":  # someone else resumed it first: fine
+            if not _resumed_by_someone_else(exc):  # someone else resumed it first: fine
                 raise
 
     def cancel_and_confirm(self, job_id: str) -> Job:
         """Cancel, then poll until a terminal status confirms it; return the final job (which may
         be `completed` when processing won the race)."""
-        started, errors = self._pacer.slept, 0
+        attempts = _Attempts(self._pacer, self.policy, job_id)
         while True:
             try:
                 self.cancel(job_id)
                 break
-            except PlangrepApiError as exc:
-                if exc.code == "job_not_cancellable":  # already terminal
+            except PlangrepError as exc:
+                if _already_terminal(exc):
                     break
-                if not exc.transient:
+                if not _is_transient(exc):
                     raise
-                error: PlangrepError = exc
-            except PlangrepConnectionError as exc:
-                error = exc
-            waited = self._pacer.slept - started
-            if waited >= self.policy.timeout:
-                raise JobTimeout(
-                    job_id=job_id, waited=waited, last_status=None, last_error=str(error)
-                )
-            errors += 1
-            self._pause(self._pacer.next_delay(errors, getattr(error, "retry_after", None)))
+                attempts.failed(exc)
+            for seconds in attempts.pauses():
+                self._pause(seconds)
         return self.wait(job_id)
 
 
@@ -569,12 +624,7 @@ class AsyncPlangrepClient:
         aiohttp = self._aiohttp
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=self._timeout)
-        all_headers = {"Authorization": f"Bearer {self.api_key}", "Accept": "application/json"}
-        if body is not None:
-            data = json.dumps(body).encode()
-        if data is not None:
-            all_headers["Content-Type"] = content_type
-        all_headers.update(headers or {})
+        data, all_headers = _request_parts(self.api_key, body, data, content_type, headers)
         try:
             async with self._session.request(
                 method, self.base_url + path, data=data, headers=all_headers
@@ -586,10 +636,7 @@ class AsyncPlangrepClient:
                     )
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise PlangrepConnectionError(f"{method} {path}: no answer: {exc}") from exc
-        try:
-            return json.loads(raw)
-        except ValueError as exc:
-            raise PlangrepConnectionError(f"{method} {path}: the answer is not JSON") from exc
+        return _json_answer(raw, method, path)
 
     async def get_job(self, job_id: str) -> Job:
         try:
@@ -605,13 +652,11 @@ class AsyncPlangrepClient:
         webhook_url: str | None = None,
         idempotency_key: str | None = None,
     ) -> dict[str, Any]:
-        body = {"externalId": external_id, "webhookUrl": webhook_url}
-        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
         answer: dict[str, Any] = await self.request(
             "POST",
             f"/projects/{project_id}/jobs",
-            {k: v for k, v in body.items() if v is not None},
-            headers=headers,
+            _create_job_body(external_id, webhook_url),
+            headers=_idempotency(idempotency_key),
         )
         return answer
 
@@ -631,7 +676,7 @@ class AsyncPlangrepClient:
         return answer
 
     async def complete_uploads(self, job_id: str, *, idempotency_key: str | None = None) -> Job:
-        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        headers = _idempotency(idempotency_key)
         answer = await self.request(
             "POST", f"/jobs/{job_id}/uploads/complete", {}, headers=headers
         )
@@ -663,77 +708,47 @@ class AsyncPlangrepClient:
         events: JobEvents | None = None,
     ) -> Job:
         """As `PlangrepClient.wait`; `on_blocked` may be a coroutine function."""
-        pacer, policy = self._pacer, self.policy
-        started = pacer.slept
-        errors, last_status, last_error = 0, None, None
-        # events that arrived before the first poll tell nothing the poll will not
-        seen_sequence = _sequence(events.latest(job_id)) if events is not None else -1
+        attempts = _Attempts(self._pacer, self.policy, job_id, events)
         while True:
-            retry_after = None
             try:
                 job = await self._poll(job_id)
             except PlangrepError as exc:
                 if not _is_transient(exc):
                     raise
-                errors, last_error = errors + 1, str(exc)
-                retry_after = getattr(exc, "retry_after", None)
+                attempts.failed(exc)
             else:
-                errors, last_status = 0, job["status"]
-                if last_status in TERMINAL_STATUSES:
+                if attempts.answered(job):
                     return job
-                if last_status == BLOCKED_STATUS and on_blocked is not None:
+                if job["status"] == BLOCKED_STATUS and on_blocked is not None:
                     topped_up = on_blocked(job)
                     if not isinstance(topped_up, bool):
                         topped_up = await topped_up
                     if topped_up:
                         await self._resume_quietly(job_id)
-            if pacer.slept - started >= policy.timeout:
-                raise JobTimeout(
-                    job_id=job_id,
-                    waited=pacer.slept - started,
-                    last_status=last_status,
-                    last_error=last_error,
-                )
-            if events is None or errors:
-                await self._pause(pacer.next_delay(errors, retry_after))
-                continue
-            waited = 0.0
-            while waited < policy.fallback_interval:
-                await self._pause(MIN_POLL_INTERVAL)
-                waited += MIN_POLL_INTERVAL
-                sequence = _sequence(events.latest(job_id))
-                if sequence > seen_sequence:
-                    seen_sequence = sequence
-                    break
+            for seconds in attempts.pauses():
+                await self._pause(seconds)
 
     async def _resume_quietly(self, job_id: str) -> None:
         try:
             await self.resume(job_id)
         except PlangrepApiError as exc:
-            if exc.code != "job_not_blocked":
+            if not _resumed_by_someone_else(exc):
                 raise
 
     async def cancel_and_confirm(self, job_id: str) -> Job:
-        started, errors = self._pacer.slept, 0
+        attempts = _Attempts(self._pacer, self.policy, job_id)
         while True:
             try:
                 await self.cancel(job_id)
                 break
-            except PlangrepApiError as exc:
-                if exc.code == "job_not_cancellable":
+            except PlangrepError as exc:
+                if _already_terminal(exc):
                     break
-                if not exc.transient:
+                if not _is_transient(exc):
                     raise
-                error: PlangrepError = exc
-            except PlangrepConnectionError as exc:
-                error = exc
-            waited = self._pacer.slept - started
-            if waited >= self.policy.timeout:
-                raise JobTimeout(
-                    job_id=job_id, waited=waited, last_status=None, last_error=str(error)
-                )
-            errors += 1
-            await self._pause(self._pacer.next_delay(errors, getattr(error, "retry_after", None)))
+                attempts.failed(exc)
+            for seconds in attempts.pauses():
+                await self._pause(seconds)
         return await self.wait(job_id)
 
 
