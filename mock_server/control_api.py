@@ -6,6 +6,7 @@ No authentication: it is for the test author, not the integrator's client."""
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -22,7 +23,7 @@ from statemachine import (
 )
 from statemachine.engine import TransitionRecord
 
-from .errors import ApiError, conflict, json_response, short
+from .errors import ApiError, invalid_transition, json_response, short
 from .models import (
     ClockAdvanceRequest,
     CreditsRequest,
@@ -120,25 +121,30 @@ def _job(state: MockState, job_id: str) -> Any:
     return job
 
 
+async def _force(
+    request: web.Request,
+    kind: str,
+    events: list[str],
+    fire: Callable[[str], TransitionRecord],
+) -> TransitionRecord:
+    """Read a forced event (422 when it is not one of `events`) and fire it (409 when the
+    object's status does not allow it)."""
+    body = await read_json(request, EventRequest)
+    if body.event not in events:
+        raise validation_error(
+            [{"field": "event", "message": f"unknown {kind} event; known: {', '.join(events)}"}]
+        )
+    try:
+        return fire(body.event)
+    except InvalidTransition as exc:
+        raise invalid_transition(exc) from None
+
+
 async def force_job_event(request: web.Request) -> web.Response:
     state = request.app[STATE_KEY]
     job = _job(state, request.match_info["jobId"])
-    body = await read_json(request, EventRequest)
     events = [e.value for e in JobEvent]
-    if body.event not in events:
-        raise validation_error(
-            [{"field": "event", "message": f"unknown job event; known: {', '.join(events)}"}]
-        )
-    try:
-        rec = state.engine.force_job(job, body.event)
-    except InvalidTransition as exc:
-        raise conflict(
-            "invalid_transition",
-            str(exc),
-            exc.status,
-            event=exc.event,
-            allowedEvents=list(exc.allowed),
-        ) from None
+    rec = await _force(request, "job", events, lambda event: state.engine.force_job(job, event))
     return json_response({"job": job_json(state, job), "transition": record_json(rec)})
 
 
@@ -148,22 +154,10 @@ async def force_project_event(request: web.Request) -> web.Response:
     project = state.engine.projects.get(project_id)
     if project is None:
         raise ApiError(404, "project_not_found", f"no project {short(project_id)} on this server")
-    body = await read_json(request, EventRequest)
     events = [e.value for e in ProjectEvent]
-    if body.event not in events:
-        raise validation_error(
-            [{"field": "event", "message": f"unknown project event; known: {', '.join(events)}"}]
-        )
-    try:
-        rec = state.engine.force_project(project, body.event)
-    except InvalidTransition as exc:
-        raise conflict(
-            "invalid_transition",
-            str(exc),
-            exc.status,
-            event=exc.event,
-            allowedEvents=list(exc.allowed),
-        ) from None
+    rec = await _force(
+        request, "project", events, lambda event: state.engine.force_project(project, event)
+    )
     return json_response({"project": project_json(state, project), "transition": record_json(rec)})
 
 

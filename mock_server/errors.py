@@ -27,6 +27,7 @@ __all__ = [
     "error_body",
     "error_middleware",
     "error_response",
+    "invalid_transition",
     "json_response",
     "short",
 ]
@@ -73,6 +74,17 @@ class ApiError(Exception):
 def conflict(code: str, message: str, current_status: str, **extra: Any) -> ApiError:
     """A 409; every 409 names the object's current status."""
     return ApiError(409, code, message, currentStatus=current_status, **extra)
+
+
+def invalid_transition(exc: InvalidTransition) -> ApiError:
+    """The 409 for an event the lifecycle forbids: the event and the events allowed instead."""
+    return conflict(
+        "invalid_transition",
+        str(exc),
+        exc.status,
+        event=exc.event,
+        allowedEvents=list(exc.allowed),
+    )
 
 
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
@@ -132,13 +144,7 @@ def _from_statemachine(exc: Exception) -> ApiError | None:
         extra: dict[str, Any] = {"currentStatus": exc.status} if status == 409 else {}
         return ApiError(status, exc.code, str(exc), **extra)
     if isinstance(exc, InvalidTransition):
-        return conflict(
-            "invalid_transition",
-            str(exc),
-            exc.status,
-            event=exc.event,
-            allowedEvents=list(exc.allowed),
-        )
+        return invalid_transition(exc)
     if isinstance(exc, UnknownScenario):
         return ApiError(
             422,
