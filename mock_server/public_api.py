@@ -281,6 +281,15 @@ async def get_job(request: web.Request) -> web.Response:
     return web.Response(body=job_body(state, job), content_type="application/json")
 
 
+def _job_violation(
+    state: MockState, principal: Principal, job: Job, rule: str, message: str
+) -> None:
+    """Record, as of now, that this key broke one of Plangrep's rules about `job`."""
+    state.violations.record(
+        rule, at=state.engine.now, job_id=job.id, api_key=principal.api_key, message=message
+    )
+
+
 def _apply_polling_rule(
     state: MockState, principal: Principal, job: Job, *, enforce: bool
 ) -> None:
@@ -288,22 +297,22 @@ def _apply_polling_rule(
     decision = state.polls.check(principal.api_key, job.id, now)
     interval = state.polls.interval
     if decision.after_terminal:
-        state.violations.record(
+        _job_violation(
+            state,
+            principal,
+            job,
             "poll_after_terminal",
-            at=now,
-            job_id=job.id,
-            api_key=principal.api_key,
-            message=f"{job.id} was polled again after it had been served the terminal status "
+            f"{job.id} was polled again after it had been served the terminal status "
             f"{job.state}; Plangrep asks clients to stop polling at the first terminal status",
         )
     if decision.too_fast:
         since = decision.since_last or 0.0
-        state.violations.record(
+        _job_violation(
+            state,
+            principal,
+            job,
             "polling_too_fast",
-            at=now,
-            job_id=job.id,
-            api_key=principal.api_key,
-            message=f"{job.id} was polled twice within {_secs(since)} s; Plangrep asks for at "
+            f"{job.id} was polled twice within {_secs(since)} s; Plangrep asks for at "
             f"least {_secs(interval)} s between polls",
         )
         if enforce:
@@ -333,12 +342,12 @@ async def resume_job(request: web.Request) -> web.Response:
     except InvalidTransition:
         # A client that last saw the job blocked raced with someone else's resume: not its fault.
         if state.polls.last_status(principal.api_key, job.id) != BLOCKED:
-            state.violations.record(
+            _job_violation(
+                state,
+                principal,
+                job,
                 "resume_not_blocked",
-                at=state.engine.now,
-                job_id=job.id,
-                api_key=principal.api_key,
-                message=f"{job.id} was resumed while {job.state} although this key was last "
+                f"{job.id} was resumed while {job.state} although this key was last "
                 "shown another status; resume only a job last shown blocked_insufficient_credits",
             )
         # the 409 tells the key the current status (currentStatus)
@@ -363,12 +372,12 @@ async def cancel_job(request: web.Request) -> web.Response:
         # Only a key that was already shown the terminal status broke the contract; a cancel
         # that races with the job's own ending is answered 409 but is not the client's fault.
         if state.polls.served_terminal(principal.api_key, job.id):
-            state.violations.record(
+            _job_violation(
+                state,
+                principal,
+                job,
                 "cancel_not_cancellable",
-                at=state.engine.now,
-                job_id=job.id,
-                api_key=principal.api_key,
-                message=f"{job.id} was cancelled after this key had been shown its terminal "
+                f"{job.id} was cancelled after this key had been shown its terminal "
                 f"status {job.state}; a terminal job cannot be cancelled",
             )
         raise conflict(
