@@ -91,11 +91,7 @@ def get_project_for(request: web.Request, principal: Principal, project_id: str)
     request[PROJECT_ID_KEY] = project_id
     project = request.app[STATE_KEY].engine.projects.get(project_id)
     if project is None or project.org != principal.org:
-        raise ApiError(
-            404,
-            "project_not_found",
-            f"no project {short(project_id)} in this organisation; list yours with GET /projects",
-        )
+        raise _not_found("project", project_id, "list yours with GET /projects")
     return project
 
 
@@ -103,13 +99,18 @@ def get_job_for(request: web.Request, principal: Principal, job_id: str) -> Job:
     request[JOB_ID_KEY] = job_id
     job = request.app[STATE_KEY].engine.jobs.get(job_id)
     if job is None or job.org != principal.org:
-        raise ApiError(
-            404,
-            "job_not_found",
-            f"no job {short(job_id)} in this organisation; list a project's jobs with "
-            "GET /projects/{projectId}/jobs",
+        raise _not_found(
+            "job", job_id, "list a project's jobs with GET /projects/{projectId}/jobs"
         )
     return job
+
+
+def _not_found(kind: str, object_id: str, hint: str) -> ApiError:
+    """The 404 for an object that does not exist or belongs to another organisation (the two
+    look the same, so a key cannot probe other organisations' ids)."""
+    return ApiError(
+        404, f"{kind}_not_found", f"no {kind} {short(object_id)} in this organisation; {hint}"
+    )
 
 
 def _unauthorized(message: str) -> ApiError:
