@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import time
 import typing
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -75,18 +75,13 @@ FAULT_TARGETS: dict[str, tuple[str, ...]] = {
     "webhooks": WEBHOOK_FAULT_MODES,
     "api": API_FAULT_MODES,
 }
-# modes that change how one attempt is signed or framed (the rest change scheduling)
-SIGNATURE_FAULT_MODES: frozenset[str] = frozenset(
-    {
-        "wrong_secret",
-        "tampered_body",
-        "stale_timestamp",
-        "future_timestamp",
-        "malformed_signature",
-        "missing_header",
-        "rotated_secret",
-    }
-)
+# modes that change how one attempt is signed or framed: all but the ones that change scheduling
+SIGNATURE_FAULT_MODES: frozenset[str] = frozenset(WEBHOOK_FAULT_MODES) - {
+    "drop",
+    "duplicate",
+    "delay",
+    "reorder",
+}
 # modes whose `seconds` means something, and its default
 _SECONDS_DEFAULTS: dict[str, float] = {
     "delay": 30.0,  # virtual seconds the event is held back
@@ -303,6 +298,26 @@ def _details(exc: ValidationError) -> list[dict[str, str]]:
     return out
 
 
+def _valid_targets() -> dict[str, Any]:
+    return {"validTargets": {k: list(v) for k, v in FAULT_TARGETS.items()}}
+
+
+def _known_name(
+    body: Mapping[str, Any], field: str, known: Collection[str], where: str, valid: dict[str, Any]
+) -> str:
+    """`body[field]` if it is one of `known`; else a `FaultSpecError` that lists them."""
+    value = body.get(field)
+    # a list or an object would not even hash: anything but a known name is unknown
+    if not isinstance(value, str) or value not in known:
+        names = ", ".join(known)
+        raise FaultSpecError(
+            f"unknown fault {field} {value!r}{where}; valid {field}s: {names}",
+            [{"field": field, "message": f"must be one of: {names}"}],
+            valid,
+        )
+    return value
+
+
 class FaultRegistry:
     """The faults of one server. Not thread-safe: used from the server's event loop only."""
 
@@ -318,26 +333,13 @@ class FaultRegistry:
             raise FaultSpecError(
                 "a fault is a JSON object with at least `target` and `mode`",
                 [{"field": "body", "message": "expected a JSON object"}],
-                {"validTargets": {k: list(v) for k, v in FAULT_TARGETS.items()}},
+                _valid_targets(),
             )
-        target = body.get("target")
-        # a list or an object would not even hash: anything but a known name is unknown
-        if not isinstance(target, str) or target not in FAULT_TARGETS:
-            valid = ", ".join(FAULT_TARGETS)
-            raise FaultSpecError(
-                f"unknown fault target {target!r}; valid targets: {valid}",
-                [{"field": "target", "message": f"must be one of: {valid}"}],
-                {"validTargets": {k: list(v) for k, v in FAULT_TARGETS.items()}},
-            )
+        target = _known_name(body, "target", FAULT_TARGETS, "", _valid_targets())
         modes = FAULT_TARGETS[target]
-        mode = body.get("mode")
-        if not isinstance(mode, str) or mode not in modes:
-            valid = ", ".join(modes)
-            raise FaultSpecError(
-                f"unknown fault mode {mode!r} for target {target!r}; valid modes: {valid}",
-                [{"field": "mode", "message": f"must be one of: {valid}"}],
-                {"validModes": list(modes)},
-            )
+        mode = _known_name(
+            body, "mode", modes, f" for target {target!r}", {"validModes": list(modes)}
+        )
         model: type[BaseModel]
         if target == "webhooks" and mode not in _SECONDS_DEFAULTS and "seconds" in body:
             allowed = ", ".join(_SECONDS_DEFAULTS)
