@@ -3,24 +3,43 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import requests
 from aiohttp import web
 
 from mock_server import STATE_KEY, MockConfig, MockState, create_app
 
-__all__ = ["API", "Server"]
+__all__ = ["API", "ServeProcess", "Server", "ThreadedServer", "form_parts"]
 
 API = "/api/open/v1"
 T = TypeVar("T")
 
 
-class Server:
-    """Runs `create_app(config)` on 127.0.0.1:0 in its own thread and event loop."""
+def form_parts(files: list[tuple[str, bytes, str | None]]) -> list[tuple[str, Any]]:
+    """A form upload's parts for `requests` (`files=`): the `metadata` part (a JSON string) and
+    parts `file0`, `file1`, ...; files as (fileName, bytes, classification)."""
+    meta = {
+        "files": [
+            {"partName": f"file{i}", "fileName": name, "contentType": "application/pdf"}
+            | ({"classification": cls} if cls else {})
+            for i, (name, _, cls) in enumerate(files)
+        ]
+    }
+    parts: list[tuple[str, Any]] = [("metadata", (None, json.dumps(meta)))]
+    parts += [
+        (f"file{i}", (name, data, "application/pdf")) for i, (name, data, _) in enumerate(files)
+    ]
+    return parts
+
+
+class ThreadedServer:
+    """Runs `app` (default `create_app(config)`) on 127.0.0.1:0 in its own thread and event loop,
+    with the HTTP helpers every server test needs."""
 
     def __init__(self, config: MockConfig, app: web.Application | None = None) -> None:
         self.config = config
@@ -43,7 +62,7 @@ class Server:
     def base(self) -> str:
         return self.url + API
 
-    def start(self) -> Server:
+    def start(self) -> Self:
         self._thread.start()
         self.run(self._start())
         return self
@@ -83,13 +102,19 @@ class Server:
     # ------------------------------------------------------------------ HTTP helpers
 
     def request(
-        self, method: str, path: str, *, key: str | None = "pgk_test_a", **kw: Any
+        self,
+        method: str,
+        path: str,
+        *,
+        key: str | None = "pgk_test_a",
+        timeout: float = 10,
+        **kw: Any,
     ) -> requests.Response:
         headers = dict(kw.pop("headers", None) or {})
         if key is not None:
             headers.setdefault("Authorization", f"Bearer {key}")
         url = path if path.startswith("http") else self.url + path
-        return self.http.request(method, url, headers=headers, timeout=10, **kw)
+        return self.http.request(method, url, headers=headers, timeout=timeout, **kw)
 
     def api(self, method: str, path: str, **kw: Any) -> requests.Response:
         return self.request(method, API + path, **kw)
@@ -128,6 +153,10 @@ class Server:
         out: dict[str, Any] = r.json()
         return out
 
+
+class Server(ThreadedServer):
+    """`create_app(config)` in a background thread, with the job workflows the server tests use."""
+
     def upload(
         self,
         job_id: str,
@@ -136,22 +165,8 @@ class Server:
         files: list[tuple[str, bytes, str | None]] | None = None,
     ) -> requests.Response:
         """Form upload; files as (fileName, bytes, classification)."""
-        import json
-
         files = files or [("a.pdf", b"%PDF-1.4 " + b"x" * 1000, "plans")]
-        meta = {
-            "files": [
-                {"partName": f"file{i}", "fileName": name, "contentType": "application/pdf"}
-                | ({"classification": cls} if cls else {})
-                for i, (name, _, cls) in enumerate(files)
-            ]
-        }
-        parts: list[tuple[str, Any]] = [("metadata", (None, json.dumps(meta)))]
-        parts += [
-            (f"file{i}", (name, data, "application/pdf"))
-            for i, (name, data, _) in enumerate(files)
-        ]
-        return self.api("POST", f"/jobs/{job_id}/files", key=key, files=parts)
+        return self.api("POST", f"/jobs/{job_id}/files", key=key, files=form_parts(files))
 
     def complete(self, job_id: str, *, key: str = "pgk_test_a", **kw: Any) -> requests.Response:
         kw.setdefault("json", {})

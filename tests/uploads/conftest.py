@@ -6,21 +6,19 @@ import asyncio
 import base64
 import hashlib
 import itertools
-import json
 import socket
-import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 import requests
-from aiohttp import web
 
 from mock_server import MockConfig, create_app
 from mock_server.storage import STORAGE_KEY, StorageSettings
 from mock_server.uploads import setup_uploads
 
-API = "/api/open/v1"
+from ..mock_server.harness import ThreadedServer, form_parts
+
 KEY = "pgk_test_uploads"
 
 
@@ -32,39 +30,18 @@ def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-class UploadServer:
+class UploadServer(ThreadedServer):
     """`create_app(config)` (+ `setup_uploads` unless create_app already installs it) on
     127.0.0.1:0 in its own thread and loop; the clock is manual unless the config says else."""
 
     def __init__(self, config: MockConfig, settings: StorageSettings | None = None) -> None:
-        self.app = create_app(config)
-        if STORAGE_KEY not in self.app:
-            setup_uploads(self.app)
+        app = create_app(config)
+        if STORAGE_KEY not in app:
+            setup_uploads(app)
         if settings is not None:
-            self.app[STORAGE_KEY].settings = settings
-        self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self._runner: web.AppRunner | None = None
-        self.port = 0
-        self.http = requests.Session()
+            app[STORAGE_KEY].settings = settings
+        super().__init__(config, app)
         self._names = itertools.count(1)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> UploadServer:
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._start(), self.loop).result(10)
-        return self
-
-    async def _start(self) -> None:
-        self._runner = web.AppRunner(self.app, shutdown_timeout=0.5)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        assert site._server is not None
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     def wait_idle(self, timeout: float = 5.0) -> None:
         """Wait until the server holds no open connection (a condition, not a fixed sleep)."""
@@ -92,38 +69,17 @@ class UploadServer:
             sock.sendall(head.encode() + body)
         self.wait_idle()
 
-    def stop(self) -> None:
-        if self._runner is not None:
-            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(5)
-        self.loop.close()
-        self.http.close()
-
     # ------------------------------------------------------------------ HTTP
 
     def request(
-        self, method: str, path: str, *, key: str | None = KEY, **kw: Any
+        self, method: str, path: str, *, key: str | None = KEY, timeout: float = 30, **kw: Any
     ) -> requests.Response:
-        headers = dict(kw.pop("headers", None) or {})
-        if key is not None:
-            headers.setdefault("Authorization", f"Bearer {key}")
-        url = path if path.startswith("http") else self.url + path
-        return self.http.request(method, url, headers=headers, timeout=30, **kw)
-
-    def api(self, method: str, path: str, **kw: Any) -> requests.Response:
-        return self.request(method, API + path, **kw)
+        return super().request(method, path, key=key, timeout=timeout, **kw)
 
     def put(
         self, url: str, data: bytes, headers: dict[str, str] | None = None
     ) -> requests.Response:
         return self.http.put(url, data=data, headers=headers or {}, timeout=30)
-
-    def advance(self, seconds: float) -> dict[str, Any]:
-        r = self.request("POST", "/_mock/clock/advance", key=None, json={"seconds": seconds})
-        assert r.status_code == 200, r.text
-        out: dict[str, Any] = r.json()
-        return out
 
     def balance(self, key: str = KEY) -> int:
         r = self.request("GET", f"/_mock/accounts/{key}/credits", key=None)
@@ -140,20 +96,11 @@ class UploadServer:
     # ------------------------------------------------------------------ workflows
 
     def project(self, key: str = KEY) -> str:
-        name = f"project-{next(self._names)}"
-        r = self.api("POST", "/projects", key=key, json={"name": name})
-        assert r.status_code == 202, r.text
-        if r.json()["project"]["status"] != "ready":
-            self.advance(10)
-        pid: str = r.json()["project"]["id"]
-        return pid
+        return self.ready_project(key, f"project-{next(self._names)}")
 
     def job(self, key: str = KEY, scenario: str | None = None, project: str | None = None) -> str:
         pid = project or self.project(key)
-        headers = {"X-Mock-Scenario": scenario} if scenario else {}
-        r = self.api("POST", f"/projects/{pid}/jobs", key=key, json={}, headers=headers)
-        assert r.status_code == 202, r.text
-        jid: str = r.json()["job"]["id"]
+        jid: str = self.new_job(pid, key=key, scenario=scenario)["job"]["id"]
         return jid
 
     def get_job(self, job_id: str, key: str = KEY) -> dict[str, Any]:
@@ -178,16 +125,7 @@ class UploadServer:
     def form_upload(
         self, job_id: str, files: list[tuple[str, bytes, str | None]], key: str = KEY
     ) -> requests.Response:
-        meta = {
-            "files": [
-                {"partName": f"file{i}", "fileName": n, "contentType": "application/pdf"}
-                | ({"classification": c} if c else {})
-                for i, (n, _, c) in enumerate(files)
-            ]
-        }
-        parts: list[tuple[str, Any]] = [("metadata", (None, json.dumps(meta)))]
-        parts += [(f"file{i}", (n, d, "application/pdf")) for i, (n, d, _) in enumerate(files)]
-        return self.api("POST", f"/jobs/{job_id}/files", key=key, files=parts)
+        return self.api("POST", f"/jobs/{job_id}/files", key=key, files=form_parts(files))
 
     def complete(
         self, job_id: str, body: dict[str, Any] | None = None, key: str = KEY
