@@ -5,8 +5,9 @@ users run it). The benchmark creates a project, a job (scenario `slow`, so it st
 and every GET computes its pages and billing), uploads a file through the form upload and completes
 it, all through the public API, then moves the clock to processing through the control API. The
 two baselines serve that same GET body: the bare aiohttp app after the same bearer check, and
-pytest-httpserver (`benchmarks/targets.py`). The same load generator hits all three, at 32
-connections, one after the other, for a few rounds; each figure is the median of the rounds.
+pytest-httpserver (`benchmarks/targets.py`). The same load generator hits all three (and serve
+on uvloop, if asked), at 32 connections, back to back, for a few rounds; a requests/s figure is the
+median over rounds, a ratio the median of the per-round ratios.
 Servers run on CPU 0, the load generator on CPU 1 (when the machine has two).
 """
 
@@ -23,7 +24,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -158,6 +159,10 @@ def prepare_job(port: int) -> tuple[str, dict[str, Any]]:
 
 @dataclass
 class PollFigures:
+    """Per target, one LoadResult per round. Within a round the targets run back to back, so
+    a ratio is taken per round and the figure is the median of those ratios: a burst of other
+    load on the machine then spoils one round's ratio, not the result."""
+
     tool: str
     rounds: int
     mock: list[LoadResult] = field(default_factory=list)
@@ -172,6 +177,12 @@ class PollFigures:
     @staticmethod
     def median_p99(results: list[LoadResult]) -> float | None:
         return statistics.median(r.p99_ms for r in results) if results else None
+
+    @staticmethod
+    def median_ratio(a: list[LoadResult], b: list[LoadResult]) -> float | None:
+        """Median over rounds of a.rps / b.rps."""
+        pairs = [x.rps / y.rps for x, y in zip(a, b, strict=False) if y.rps]
+        return statistics.median(pairs) if pairs else None
 
 
 def measure_polling(
@@ -202,51 +213,50 @@ def measure_polling(
             raise RuntimeError(f"{r.bad} failed requests against {url} ({r})")
         return r
 
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         body_file = Path(tmp) / "job.json"
-        with serving(mock_command(), MOCK_BANNER, "plangrep-mock serve", server_cpu) as port:
-            url, body = prepare_job(port)
-            body_file.write_text(json.dumps(body), encoding="utf-8")
-            path = url.split(f":{port}", 1)[1]
-            bare_cmd = [sys.executable, "-m", "benchmarks.targets", "bare", str(body_file)]
-            hs_cmd = [sys.executable, "-m", "benchmarks.targets", "httpserver", str(body_file)]
-            with (
-                serving([*bare_cmd, API_KEY], PORT_LINE, "bare aiohttp", server_cpu) as bport,
-                serving([*hs_cmd, API_KEY], PORT_LINE, "pytest-httpserver", server_cpu) as hport,
-            ):
-                for i in range(rounds):
-                    for name, p, out in (
-                        ("mock", port, figures.mock),
-                        ("bare aiohttp", bport, figures.bare),
-                        ("pytest-httpserver", hport, figures.httpserver),
-                    ):
-                        r = hit(f"http://127.0.0.1:{p}{path}")
-                        out.append(r)
-                        if log:
-                            log(
-                                f"round {i + 1}/{rounds} {name}: {r.rps:,.0f} req/s, "
-                                f"p99 {r.p99_ms:.2f} ms"
-                            )
+        port = stack.enter_context(
+            serving(mock_command(), MOCK_BANNER, "plangrep-mock serve", server_cpu)
+        )
+        url, body = prepare_job(port)
+        body_file.write_text(json.dumps(body), encoding="utf-8")
+        path = url.split(f":{port}", 1)[1]
+        bare_cmd = [sys.executable, "-m", "benchmarks.targets", "bare", str(body_file), API_KEY]
+        hs_cmd = [sys.executable, "-m", "benchmarks.targets", "httpserver", str(body_file)]
+        bport = stack.enter_context(serving(bare_cmd, PORT_LINE, "bare aiohttp", server_cpu))
+        hport = stack.enter_context(
+            serving([*hs_cmd, API_KEY], PORT_LINE, "pytest-httpserver", server_cpu)
+        )
+        targets = [
+            ("mock", url, figures.mock),
+            ("bare aiohttp", f"http://127.0.0.1:{bport}{path}", figures.bare),
+            ("pytest-httpserver", f"http://127.0.0.1:{hport}{path}", figures.httpserver),
+        ]
         if uvloop:
-            with serving(
-                mock_command(uvloop=True), MOCK_BANNER, "serve on uvloop", server_cpu
-            ) as uport:
-                uurl, _ = prepare_job(uport)
-                for i in range(rounds):
-                    r = hit(uurl)
-                    figures.mock_uvloop.append(r)
-                    if log:
-                        log(f"round {i + 1}/{rounds} mock on uvloop: {r.rps:,.0f} req/s")
+            uport = stack.enter_context(
+                serving(mock_command(uvloop=True), MOCK_BANNER, "serve on uvloop", server_cpu)
+            )
+            uurl, _ = prepare_job(uport)
+            targets.insert(1, ("mock on uvloop", uurl, figures.mock_uvloop))
+        for i in range(rounds):
+            for name, target, out in targets:
+                r = hit(target)
+                out.append(r)
+                if log:
+                    log(
+                        f"round {i + 1}/{rounds} {name}: {r.rps:,.0f} req/s, p99 {r.p99_ms:.2f} ms"
+                    )
     return figures
 
 
 if __name__ == "__main__":
-    f = measure_polling(seconds=3, warmup=1, rounds=1, uvloop="--uvloop" in sys.argv, log=print)
+    f = measure_polling(seconds=3, warmup=1, rounds=2, uvloop="--uvloop" in sys.argv, log=print)
     print(
         json.dumps(
             {
-                k: PollFigures.median_rps(getattr(f, k))
-                for k in ("mock", "bare", "httpserver", "mock_uvloop")
+                "mock/bare": PollFigures.median_ratio(f.mock, f.bare),
+                "mock/httpserver": PollFigures.median_ratio(f.mock, f.httpserver),
+                "uvloop/mock": PollFigures.median_ratio(f.mock_uvloop, f.mock),
             }
         )
     )
