@@ -29,6 +29,7 @@ from .models import (
     CreditsRequest,
     EventRequest,
     ScenarioNextRequest,
+    field_error,
     read_json,
     validation_error,
 )
@@ -99,14 +100,10 @@ async def advance_clock(request: web.Request) -> web.Response:
     state = request.app[STATE_KEY]
     body = await read_json(request, ClockAdvanceRequest)
     if state.engine.now + body.seconds > CLOCK_CEILING:
-        raise validation_error(
-            [
-                {
-                    "field": "seconds",
-                    "message": f"the virtual clock cannot pass {format_time(CLOCK_CEILING)}; "
-                    f"it is at {format_time(state.engine.now)}",
-                }
-            ]
+        raise field_error(
+            "seconds",
+            f"the virtual clock cannot pass {format_time(CLOCK_CEILING)}; "
+            f"it is at {format_time(state.engine.now)}",
         )
     fired = state.engine.advance(body.seconds)
     return json_response(
@@ -131,9 +128,7 @@ async def _force(
     object's status does not allow it)."""
     body = await read_json(request, EventRequest)
     if body.event not in events:
-        raise validation_error(
-            [{"field": "event", "message": f"unknown {kind} event; known: {', '.join(events)}"}]
-        )
+        raise field_error("event", f"unknown {kind} event; known: {', '.join(events)}")
     try:
         return fire(body.event)
     except InvalidTransition as exc:

@@ -79,6 +79,7 @@ __all__ = [
     "TransitionModel",
     "ViolationModel",
     "ViolationsResponse",
+    "field_error",
     "parse_model",
     "read_json",
     "validation_error",
@@ -498,6 +499,11 @@ def validation_error(details: list[dict[str, str]], message: str | None = None) 
     return ApiError(422, "validation_error", msg, details=details)
 
 
+def field_error(field: str, message: str) -> ApiError:
+    """The 422 `validation_error` for one bad field."""
+    return validation_error([{"field": field, "message": message}])
+
+
 def _details(exc: ValidationError) -> list[dict[str, str]]:
     out = []
     for err in exc.errors(include_url=False):
@@ -509,9 +515,7 @@ def _details(exc: ValidationError) -> list[dict[str, str]]:
 def parse_model(model: type[M], data: Any) -> M:
     """Validate `data` (already parsed JSON) or raise a 422 listing every bad field."""
     if not isinstance(data, dict):
-        raise validation_error(
-            [{"field": "(body)", "message": f"expected a JSON object, got {_kind(data)}"}]
-        )
+        raise field_error("(body)", f"expected a JSON object, got {_kind(data)}")
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -35,9 +35,9 @@ from .models import (
     CreateProjectRequest,
     FormFileMetadata,
     FormMetadata,
+    field_error,
     parse_model,
     read_json,
-    validation_error,
 )
 from .serialize import job_body, job_json, project_json
 from .state import STATE_KEY, MockState
@@ -78,13 +78,8 @@ def idempotency_key(request: web.Request) -> str | None:
     if key is None:
         return None
     if not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY:
-        raise validation_error(
-            [
-                {
-                    "field": "Idempotency-Key",
-                    "message": f"must be 1 to {MAX_IDEMPOTENCY_KEY} characters, got {len(key)}",
-                }
-            ]
+        raise field_error(
+            "Idempotency-Key", f"must be 1 to {MAX_IDEMPOTENCY_KEY} characters, got {len(key)}"
         )
     return key
 
@@ -169,29 +164,20 @@ _WEBHOOK_URL = re.compile(WEBHOOK_URL_PATTERN)
 def _check_webhook_url(url: str, *, strict: bool) -> None:
     # the OpenAPI document's pattern first: urlsplit raises on some inputs (`http://[::1`)
     if _WEBHOOK_URL.fullmatch(url) is None:
-        raise validation_error(
-            [{"field": "webhookUrl", "message": "must be an absolute http(s) URL"}]
-        )
+        raise field_error("webhookUrl", "must be an absolute http(s) URL")
     try:
         parts = urlsplit(url)
         ok = parts.scheme in ("http", "https") and bool(parts.netloc) and bool(parts.hostname)
     except ValueError:  # e.g. `HTTP://[0]`, which the pattern above keeps out anyway
         ok = False
     if not ok:
-        raise validation_error(
-            [{"field": "webhookUrl", "message": "must be an absolute http(s) URL"}]
-        )
+        raise field_error("webhookUrl", "must be an absolute http(s) URL")
     if strict:
         host = parts.hostname or ""
         if parts.scheme != "https" or host.startswith(_PRIVATE_HOSTS) or "." not in host:
-            raise validation_error(
-                [
-                    {
-                        "field": "webhookUrl",
-                        "message": "must be a public HTTPS URL (the server runs with "
-                        "--strict-webhook-urls)",
-                    }
-                ]
+            raise field_error(
+                "webhookUrl",
+                "must be a public HTTPS URL (the server runs with --strict-webhook-urls)",
             )
 
 
@@ -409,20 +395,14 @@ async def upload_files(request: web.Request) -> web.Response:
         )
     metadata_text, parts = await _read_form(request, state.config.max_body_bytes)
     if metadata_text is None:
-        raise validation_error(
-            [{"field": "metadata", "message": "the form has no metadata part (a JSON string)"}]
-        )
+        raise field_error("metadata", "the form has no metadata part (a JSON string)")
     try:
         raw_meta = json.loads(metadata_text)
     except ValueError as exc:
-        raise validation_error(
-            [{"field": "metadata", "message": f"the metadata part is not valid JSON: {exc}"}]
-        ) from None
+        raise field_error("metadata", f"the metadata part is not valid JSON: {exc}") from None
     meta = parse_model(FormMetadata, raw_meta)
     if not parts:
-        raise validation_error(
-            [{"field": "file0", "message": "the form has no file part; name them file0, file1"}]
-        )
+        raise field_error("file0", "the form has no file part; name them file0, file1")
     specs, names = _form_specs(meta, parts)
     flow = meta.clientUploadFlowId
     flows: dict[str, list[dict[str, Any]]] = (job.meta or {}).setdefault("upload_flows", {})
@@ -461,9 +441,7 @@ async def _read_form(
     except (HttpProcessingError, ValueError) as exc:
         # aiohttp's multipart reader raises these for a body it cannot parse (a part header
         # with control characters, a missing boundary, ...): the client's error, not ours
-        raise validation_error(
-            [{"field": "(body)", "message": f"the multipart body is malformed: {exc}"}]
-        ) from None
+        raise field_error("(body)", f"the multipart body is malformed: {exc}") from None
 
 
 async def _read_form_parts(
@@ -478,9 +456,7 @@ async def _read_form_parts(
         if part is None:
             break
         if not isinstance(part, BodyPartReader):
-            raise validation_error(
-                [{"field": "(body)", "message": "nested multipart bodies are not accepted"}]
-            )
+            raise field_error("(body)", "nested multipart bodies are not accepted")
         name = part.name or ""
         chunks: list[bytes] = []
         while True:
@@ -501,14 +477,10 @@ async def _read_form_parts(
             try:
                 metadata = data.decode("utf-8")
             except UnicodeDecodeError:
-                raise validation_error(
-                    [{"field": "metadata", "message": "the metadata part is not UTF-8 text"}]
-                ) from None
+                raise field_error("metadata", "the metadata part is not UTF-8 text") from None
         else:  # a part without a name is checked like any other name (it is not file0..N)
             if name in parts:
-                raise validation_error(
-                    [{"field": short(name, 64), "message": "this part name appears twice"}]
-                )
+                raise field_error(short(name, 64), "this part name appears twice")
             parts[name] = (part.filename, part.headers.get("Content-Type"), data)
     return metadata, parts
 
@@ -535,33 +507,25 @@ def _form_specs(
     by_part: dict[str, FormFileMetadata] = {}
     for i, entry in enumerate(meta.files or []):
         if entry.partName in by_part:
-            raise validation_error(
-                [{"field": f"metadata.files.{i}.partName", "message": "named twice"}]
-            )
+            raise field_error(f"metadata.files.{i}.partName", "named twice")
         if entry.partName not in parts:
-            raise validation_error(
-                [
-                    {
-                        "field": f"metadata.files.{i}.partName",
-                        "message": f"no form part named {short(entry.partName, 64)!r}; "
-                        f"parts sent: {', '.join(sorted(parts)) or 'none'}",
-                    }
-                ]
+            raise field_error(
+                f"metadata.files.{i}.partName",
+                f"no form part named {short(entry.partName, 64)!r}; "
+                f"parts sent: {', '.join(sorted(parts)) or 'none'}",
             )
         by_part[entry.partName] = entry
     specs: list[FileSpec] = []
     names: list[str] = []
     for name in sorted(parts, key=_part_order):
         if _part_order(name) == (1, 0, name):
-            raise validation_error(
-                [{"field": short(name, 64), "message": "file parts are named file0, file1, ..."}]
-            )
+            raise field_error(short(name, 64), "file parts are named file0, file1, ...")
         filename, content_type, data = parts[name]
         found = by_part.get(name)
         file_name = found.fileName if found else (filename or name)
         problem = _bad_file_name(file_name)
         if problem:
-            raise validation_error([{"field": f"{short(name, 64)}.fileName", "message": problem}])
+            raise field_error(f"{short(name, 64)}.fileName", problem)
         if found and found.sha256 and hashlib.sha256(data).hexdigest() != found.sha256:
             raise ApiError(
                 422,

@@ -42,8 +42,8 @@ from .models import (
     JobModel,
     JsonInt,
     MultipartUpload,
+    field_error,
     parse_model,
-    validation_error,
 )
 from .openapi import OPENAPI_OPS_KEY, Operation, add_operations
 from .public_api import PUBLIC_PREFIX, WRITE, command_error
@@ -236,14 +236,10 @@ def _registration(storage: Storage, job: Job, document_id: str, field: str) -> R
     if reg is not None:
         return reg
     if any(f.document_id == document_id for f in job.files):
-        raise validation_error(
-            [
-                {
-                    "field": field,
-                    "message": f"document {document_id} was stored by the form upload, not "
-                    "registered with POST /jobs/{jobId}/uploads",
-                }
-            ]
+        raise field_error(
+            field,
+            f"document {document_id} was stored by the form upload, not "
+            "registered with POST /jobs/{jobId}/uploads",
         )
     raise _document_not_found(job, document_id, field)
 
@@ -307,13 +303,8 @@ def _decode_base64(text: str) -> bytes:
             raise ValueError("length is not a multiple of 4")
         return base64.b64decode(compact, validate=True)
     except (binascii.Error, ValueError):
-        raise validation_error(
-            [
-                {
-                    "field": "contentBase64",
-                    "message": "not valid standard base64 (A-Z a-z 0-9 + / with = padding)",
-                }
-            ]
+        raise field_error(
+            "contentBase64", "not valid standard base64 (A-Z a-z 0-9 + / with = padding)"
         ) from None
 
 
@@ -333,25 +324,16 @@ async def upload_content(request: web.Request) -> web.Response:
         " (4/3 of --max-upload-mb: base64 is a third longer than the bytes it carries)",
     )
     if reg.mode != "direct_put":
-        raise validation_error(
-            [
-                {
-                    "field": "documentId",
-                    "message": f"document {reg.document_id} was registered for multipart upload; "
-                    "base64 content is for direct_put documents only: PUT each part to its "
-                    "signed part URL",
-                }
-            ]
+        raise field_error(
+            "documentId",
+            f"document {reg.document_id} was registered for multipart upload; "
+            "base64 content is for direct_put documents only: PUT each part to its "
+            "signed part URL",
         )
     if not storage.check_upload_token(reg, body.uploadToken):
-        raise validation_error(
-            [
-                {
-                    "field": "uploadToken",
-                    "message": f"does not match the uploadToken issued for {reg.document_id} at "
-                    "registration",
-                }
-            ]
+        raise field_error(
+            "uploadToken",
+            f"does not match the uploadToken issued for {reg.document_id} at registration",
         )
     if job.state not in ("awaiting_uploads", "uploading"):
         raise conflict(
@@ -432,40 +414,27 @@ def _check_multipart(
     job: Job, f: JobFile, reg: Registration, entry: MultipartUpload, field: str
 ) -> None:
     if reg.mode != "multipart":
-        raise validation_error(
-            [
-                {
-                    "field": f"{field}.documentId",
-                    "message": f"document {reg.document_id} was registered for direct_put; "
-                    "list it in directUploads",
-                }
-            ]
+        raise field_error(
+            f"{field}.documentId",
+            f"document {reg.document_id} was registered for direct_put; list it in directUploads",
         )
     if entry.uploadId != reg.upload_id:
-        raise validation_error(
-            [
-                {
-                    "field": f"{field}.uploadId",
-                    "message": f"{short(entry.uploadId, 40)} is not the uploadId of "
-                    f"{reg.document_id} ({reg.upload_id})",
-                }
-            ]
+        raise field_error(
+            f"{field}.uploadId",
+            f"{short(entry.uploadId, 40)} is not the uploadId of "
+            f"{reg.document_id} ({reg.upload_id})",
         )
     seen: set[int] = set()
     for j, part in enumerate(entry.parts):
         where = f"{field}.parts[{j}].partNumber"
         if part.partNumber in seen:
-            raise validation_error([{"field": where, "message": f"part {part.partNumber} twice"}])
+            raise field_error(where, f"part {part.partNumber} twice")
         seen.add(part.partNumber)
         if part.partNumber > reg.part_count:
-            raise validation_error(
-                [
-                    {
-                        "field": where,
-                        "message": f"{reg.document_id} has {reg.part_count} parts (1 to "
-                        f"{reg.part_count}), not {part.partNumber}",
-                    }
-                ]
+            raise field_error(
+                where,
+                f"{reg.document_id} has {reg.part_count} parts (1 to "
+                f"{reg.part_count}), not {part.partNumber}",
             )
     for j, part in enumerate(entry.parts):
         stored = reg.parts.get(part.partNumber)
@@ -484,14 +453,10 @@ def _check_multipart(
     missing = [n for n in range(1, reg.part_count + 1) if n not in seen]
     if missing:
         listed = ", ".join(str(n) for n in missing[:10]) + (" ..." if len(missing) > 10 else "")
-        raise validation_error(
-            [
-                {
-                    "field": f"{field}.parts",
-                    "message": f"list every part of {reg.document_id} (1 to {reg.part_count}) "
-                    f"with its ETag; missing: {listed}",
-                }
-            ]
+        raise field_error(
+            f"{field}.parts",
+            f"list every part of {reg.document_id} (1 to {reg.part_count}) "
+            f"with its ETag; missing: {listed}",
         )
     if not reg.stored or f.status != "uploaded":
         raise _not_uploaded(job, f, field)
@@ -536,24 +501,15 @@ def resolve_complete_body(
         f = file_for(direct.documentId, f"{field}.documentId")
         reg = _registration(storage, job, direct.documentId, f"{field}.documentId")
         if reg.mode != "direct_put":
-            raise validation_error(
-                [
-                    {
-                        "field": f"{field}.documentId",
-                        "message": f"document {reg.document_id} was registered for multipart "
-                        "upload; list it in multipartUploads with its parts",
-                    }
-                ]
+            raise field_error(
+                f"{field}.documentId",
+                f"document {reg.document_id} was registered for multipart "
+                "upload; list it in multipartUploads with its parts",
             )
         if not storage.check_upload_token(reg, direct.uploadToken):
-            raise validation_error(
-                [
-                    {
-                        "field": f"{field}.uploadToken",
-                        "message": f"does not match the uploadToken issued for "
-                        f"{reg.document_id} at registration",
-                    }
-                ]
+            raise field_error(
+                f"{field}.uploadToken",
+                f"does not match the uploadToken issued for {reg.document_id} at registration",
             )
         if not reg.stored or f.status != "uploaded":
             raise _not_uploaded(job, f, field)
@@ -567,14 +523,10 @@ def resolve_complete_body(
 
     both = [field for fid, (_, field) in chosen.items() if fid in failed]
     if both:
-        raise validation_error(
-            [
-                {
-                    "field": both[0],
-                    "message": "this document is also listed in failedUploads; a document is "
-                    "either processed or failed",
-                }
-            ]
+        raise field_error(
+            both[0],
+            "this document is also listed in failedUploads; a document is "
+            "either processed or failed",
         )
     named = (body.documentIds, body.directUploads, body.multipartUploads)
     include = None if all(x is None for x in named) else [f for f, _ in chosen.values()]
