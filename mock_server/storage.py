@@ -58,6 +58,7 @@ __all__ = [
     "StorageSettings",
     "UploadMode",
     "UploadPutResponse",
+    "check_sha256",
     "expected_part_size",
     "integrity_error",
     "part_count",
@@ -414,6 +415,19 @@ def integrity_error(
     return ApiError(422, "integrity_error", message, **extra)
 
 
+def check_sha256(reg: Registration, digest: str, what: str) -> None:
+    """422 `integrity_error` when the stored bytes' sha256 `digest` is not the registered one;
+    `what` says which bytes hash to it ("the bytes hash to")."""
+    if digest != reg.sha256:
+        raise integrity_error(
+            reg,
+            "sha256",
+            f"{what} sha256 {digest} but {reg.document_id} was registered with {reg.sha256}",
+            expected=reg.sha256,
+            received=digest,
+        )
+
+
 def _missing_header(name: str, value: str) -> ApiError:
     return ApiError(
         422,
@@ -574,15 +588,7 @@ async def put_upload(request: web.Request) -> web.Response:
         )
     _check_length(request, reg, reg.size, None)
     digest, md5, _ = await _read_body(request, reg, reg.size, part=None, running=None, keep=False)
-    if digest != reg.sha256:
-        raise integrity_error(
-            reg,
-            "sha256",
-            f"the bytes hash to sha256 {digest} but {reg.document_id} was registered with "
-            f"{reg.sha256}",
-            expected=reg.sha256,
-            received=digest,
-        )
+    check_sha256(reg, digest, "the bytes hash to")
     state.engine.mark_uploaded(job, _job_file(job, reg))
     reg.stored = True
     reg.etag = f'"{md5}"'

@@ -58,6 +58,7 @@ from .storage import (
     Storage,
     StorageSettings,
     UploadPutResponse,
+    check_sha256,
     integrity_error,
     read_chunk,
     setup_storage,
@@ -362,15 +363,7 @@ async def upload_content(request: web.Request) -> web.Response:
             received=len(data),
         )
     digest = hashlib.sha256(data).hexdigest()
-    if digest != reg.sha256:
-        raise integrity_error(
-            reg,
-            "sha256",
-            f"the decoded content hashes to sha256 {digest} but {reg.document_id} was "
-            f"registered with {reg.sha256}",
-            expected=reg.sha256,
-            received=digest,
-        )
+    check_sha256(reg, digest, "the decoded content hashes to")
     try:
         state.engine.mark_uploaded(job, _file_of(job, reg))
     except CommandRejected as exc:
