@@ -78,14 +78,7 @@ def test_cancel_of_a_terminal_job_is_409_and_a_violation(server: Server) -> None
 
 def test_a_cancel_that_crosses_the_jobs_end_is_409_but_no_violation(server: Server) -> None:
     pid = server.ready_project()
-    job_id = server.new_job(pid)["job"]["id"]
-    server.api(
-        "POST",
-        f"/jobs/{job_id}/files",
-        files={"file0": ("a.pdf", b"%PDF-1.4 x")},
-        data={"metadata": "{}"},
-    )
-    server.api("POST", f"/jobs/{job_id}/uploads/complete", json={})
+    job_id = server.started_job(pid)
     server.control("POST", "/clock/advance", json={"seconds": 60})
     r = server.api("POST", f"/jobs/{job_id}/cancel")  # this key never saw it completed
     assert r.status_code == 409 and r.json()["error"]["currentStatus"] == "completed"

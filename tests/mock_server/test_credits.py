@@ -125,14 +125,7 @@ def test_project_creation_with_a_low_balance_charges_what_is_left(server: Server
 
 def test_a_resume_racing_another_resume_is_409_but_no_violation(server: Server) -> None:
     pid = server.ready_project()
-    job_id = server.new_job(pid, scenario="expensive")["job"]["id"]
-    server.api(
-        "POST",
-        f"/jobs/{job_id}/files",
-        files={"file0": ("a.pdf", b"%PDF-1.4 x")},
-        data={"metadata": "{}"},
-    )
-    server.api("POST", f"/jobs/{job_id}/uploads/complete", json={})
+    job_id = server.started_job(pid, scenario="expensive")
     server.advance(10)
     assert server.api("GET", f"/jobs/{job_id}").json()["job"]["status"] == (
         "blocked_insufficient_credits"
