@@ -13,13 +13,11 @@ own bookkeeping (timestamps, pages, credits) and before any follow-up transition
 from __future__ import annotations
 
 import random
-import string
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from heapq import heappop, heappush
 from itertools import accumulate
-from math import floor
 from typing import Any
 
 from .billing import (
@@ -52,9 +50,11 @@ __all__ = [
 
 MAX_FILES = 100
 MAX_DECLARED_BYTES = 10_000_000_000
-_ID_ALPHABET = string.ascii_lowercase + string.digits
-_ID_BASE = float(len(_ID_ALPHABET))
-_ID_LENGTH = range(26)
+# Lowercase Crockford base32 (no i, l, o, u), like the docs' ids (job_01hy3m8qtn2e5r7k9p0w4x1def):
+# 26 characters are 130 random bits, drawn at once and spelled 10 bits (two characters) at a time.
+_ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
+_ID_PAIRS = [a + b for a in _ID_ALPHABET for b in _ID_ALPHABET]
+_ID_SHIFTS = range(120, -10, -10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -432,10 +432,9 @@ class Engine:
     # ------------------------------------------------------------------ plumbing
 
     def new_id(self, prefix: str) -> str:
-        # The same draws as rng.choices(_ID_ALPHABET, k=26), without choices()'s per-call setup
-        # (floor, not int(): a builtin function call is cheaper than a type call).
-        rnd = self.rng.random
-        return prefix + "".join([_ID_ALPHABET[floor(rnd() * _ID_BASE)] for _ in _ID_LENGTH])
+        n = self.rng.getrandbits(130)
+        pairs = _ID_PAIRS
+        return prefix + "".join([pairs[(n >> k) & 1023] for k in _ID_SHIFTS])
 
     def subscribe(self, fn: Subscriber) -> Callable[[], None]:
         self._subscribers.append(fn)
