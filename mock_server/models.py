@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal, TypeVar
 
-from aiohttp import web
+from aiohttp import ClientPayloadError, web
+from aiohttp.http_exceptions import HttpProcessingError
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -530,23 +531,39 @@ def _kind(data: Any) -> str:
     )
 
 
-async def read_json(request: web.Request, model: type[M], *, limit: int = JSON_BODY_LIMIT) -> M:
-    """Read and validate a JSON body: 415 for another content type, 413 over `limit`, 400 for
-    malformed JSON, 422 for a body that does not match `model`. An empty body counts as `{}`."""
+async def read_chunk(request: web.Request, n: int) -> bytes:
+    """Up to `n` bytes of the body; a client that goes away mid-body is a 400, not a bug."""
+    try:
+        return await request.content.read(n)
+    except (ConnectionError, ClientPayloadError, HttpProcessingError) as exc:
+        raise ApiError(
+            400,
+            "incomplete_body",
+            f"the connection ended before the whole body arrived ({type(exc).__name__}); "
+            "nothing was stored",
+        ) from None
+
+
+async def read_json(
+    request: web.Request, model: type[M], *, limit: int = JSON_BODY_LIMIT, hint: str = ""
+) -> M:
+    """Read and validate a JSON body: 415 for another content type, 413 over `limit` (`hint`
+    says why the limit is what it is), 400 for malformed JSON or a body cut off by the client,
+    422 for a body that does not match `model`. An empty body counts as `{}`."""
     content_type = request.headers.get("Content-Type")
     if request.content_length is not None and request.content_length > limit:
-        raise _too_large(limit)
+        raise _too_large(limit, hint)
     # read to the end: one read() answers with what has arrived so far, which for a body sent
     # in several segments (a slow client) is only its start (found by the shutdown test)
     buf = bytearray()
     while len(buf) <= limit:
-        chunk = await request.content.read(limit + 1 - len(buf))
+        chunk = await read_chunk(request, min(1 << 16, limit + 1 - len(buf)))
         if not chunk:
             break
         buf += chunk
     raw = bytes(buf)
     if len(raw) > limit:
-        raise _too_large(limit)
+        raise _too_large(limit, hint)
     if not raw.strip():
         return parse_model(model, {})
     if content_type is not None:
@@ -569,10 +586,10 @@ def short_mime(mime: str) -> str:
     return (mime[:60] + "...") if len(mime) > 60 else (mime or "without a content type")
 
 
-def _too_large(limit: int) -> ApiError:
+def _too_large(limit: int, hint: str = "") -> ApiError:
     return ApiError(
         413,
         "payload_too_large",
-        f"the JSON body is larger than {limit} bytes, the limit for this route",
+        f"the JSON body is larger than {limit} bytes, the limit for this route{hint}",
         maxBytes=limit,
     )

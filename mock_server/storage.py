@@ -28,14 +28,14 @@ import secrets
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from aiohttp import ClientPayloadError, web
-from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp import web
 from pydantic import BaseModel, Field
 
 from statemachine import format_time
 
 from .auth import JOB_ID_KEY
 from .errors import ApiError, conflict, json_response, short
+from .models import read_chunk
 from .state import STATE_KEY, MockState
 
 if TYPE_CHECKING:
@@ -62,7 +62,6 @@ __all__ = [
     "expected_part_size",
     "integrity_error",
     "part_count",
-    "read_chunk",
     "result_url",
     "setup_storage",
     "sha256_b64",
@@ -536,19 +535,6 @@ async def _read_body(
             part_number=part,
         )
     return sha.hexdigest(), md5.hexdigest(), b"".join(kept) if kept is not None else None
-
-
-async def read_chunk(request: web.Request, n: int) -> bytes:
-    """Up to `n` bytes of the body; a client that goes away mid-body is a 400, not a bug."""
-    try:
-        return await request.content.read(n)
-    except (ConnectionError, ClientPayloadError, HttpProcessingError) as exc:
-        raise ApiError(
-            400,
-            "incomplete_body",
-            f"the connection ended before the whole body arrived ({type(exc).__name__}); "
-            "nothing was stored",
-        ) from None
 
 
 def _checksum_header(request: web.Request) -> str | None:

@@ -43,7 +43,6 @@ __all__ = [
     "PlangrepMock",
     "PlangrepWebhookReceiver",
     "ServerError",
-    "create_full_app",
 ]
 
 T = TypeVar("T")
@@ -60,21 +59,6 @@ class ServerError(AssertionError):
             "(each answered the client with a 500; this is a bug in plangrep-mock):\n"
             + "\n".join(lines)
         )
-
-
-def create_full_app(config: MockConfig) -> web.Application:
-    """`create_app(config)` with the webhook and upload parts installed (unless it already
-    installs them)."""
-    from .storage import STORAGE_KEY
-    from .uploads import setup_uploads
-    from .webhooks import DISPATCHER_KEY, setup_webhooks
-
-    app = create_app(config)
-    if DISPATCHER_KEY not in app:
-        setup_webhooks(app)
-    if STORAGE_KEY not in app:
-        setup_uploads(app)
-    return app
 
 
 class MockServerThread:
@@ -95,7 +79,7 @@ class MockServerThread:
         self.config = config or MockConfig(clock="manual", port=0)
         self.host = self.config.host
         self.port = self.config.port
-        self.app = app if app is not None else create_full_app(self.config)
+        self.app = app if app is not None else create_app(self.config)
         if prepare is not None:
             prepare(self.app)
         self.loop: asyncio.AbstractEventLoop | None = None

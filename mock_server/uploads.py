@@ -22,7 +22,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
 import secrets
 import string
 from typing import Literal, TypeVar
@@ -43,7 +42,7 @@ from .models import (
     JsonInt,
     MultipartUpload,
     field_error,
-    parse_model,
+    read_json,
 )
 from .openapi import OPENAPI_OPS_KEY, Operation, add_operations
 from .public_api import PUBLIC_PREFIX, WRITE, command_error
@@ -60,7 +59,6 @@ from .storage import (
     UploadPutResponse,
     check_sha256,
     integrity_error,
-    read_chunk,
     setup_storage,
 )
 
@@ -188,7 +186,7 @@ async def register_uploads(request: web.Request) -> web.Response:
     state = request.app[STATE_KEY]
     storage = _storage(request)
     job = get_job_for(request, principal, request.match_info["jobId"])
-    body = await _read_json_body(request, RegisterUploadsRequest, JSON_BODY_LIMIT)
+    body = await read_json(request, RegisterUploadsRequest, limit=JSON_BODY_LIMIT)
     if len(body.files) > MAX_FILES:
         raise ApiError(
             422,
@@ -262,41 +260,6 @@ def _file_of(job: Job, reg: Registration) -> JobFile:
     raise _document_not_found(job, reg.document_id, "documentId")
 
 
-async def _read_json_body(request: web.Request, model: type[M], limit: int, hint: str = "") -> M:
-    """Like `models.read_json`, but reads the whole body: `StreamReader.read(n)` answers with
-    whatever has arrived, which for a body of several hundred kB is only its first chunks."""
-    too_large = ApiError(
-        413,
-        "payload_too_large",
-        f"the JSON body is larger than {limit} bytes, the limit for this route{hint}",
-        maxBytes=limit,
-    )
-    if request.content_length is not None and request.content_length > limit:
-        raise too_large
-    buf = bytearray()
-    while True:
-        chunk = await read_chunk(request, min(1 << 16, limit + 1 - len(buf)))
-        if not chunk:
-            break
-        buf += chunk
-        if len(buf) > limit:
-            raise too_large
-    mime = request.headers.get("Content-Type", "application/json").split(";", 1)[0]
-    mime = mime.strip().lower()
-    if mime != "application/json" and not mime.endswith("+json"):
-        raise ApiError(
-            415,
-            "unsupported_media_type",
-            f"the body is {short(mime, 60) or 'without a content type'}; this route takes "
-            "application/json",
-        )
-    try:
-        data = json.loads(bytes(buf)) if buf.strip() else {}
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, "invalid_json", f"the request body is not valid JSON: {exc}") from None
-    return parse_model(model, data)
-
-
 def _decode_base64(text: str) -> bytes:
     compact = "".join(text.split())  # `base64` wraps lines; whitespace is not data
     try:
@@ -318,11 +281,11 @@ async def upload_content(request: web.Request) -> web.Response:
     document_id = request.match_info["documentId"]
     reg = _registration(storage, job, document_id, "documentId")
     limit = state.config.max_body_bytes * 4 // 3 + 64 * 1024
-    body = await _read_json_body(
+    body = await read_json(
         request,
         UploadContentRequest,
-        limit,
-        " (4/3 of --max-upload-mb: base64 is a third longer than the bytes it carries)",
+        limit=limit,
+        hint=" (4/3 of --max-upload-mb: base64 is a third longer than the bytes it carries)",
     )
     if reg.mode != "direct_put":
         raise field_error(
