@@ -13,8 +13,9 @@ complete-uploads body; `setup_uploads(app)` installs them with signed storage an
   core's complete handler calls it through `state.complete_resolver`.
 
 Errors beyond API.md's list: 409 `document_not_uploaded` (a document named for processing whose
-bytes are not all stored; carries `documentStatus`), 403 `token_invalid` / `token_expired` on
-storage URLs (see `storage.py`).
+bytes are not all stored; carries `documentStatus`), 409 `wrong_upload_mode` (base64 content for a
+document stored by the form upload or registered for multipart; carries `uploadMode`), 403
+`token_invalid` / `token_expired` on storage URLs (see `storage.py`).
 """
 
 from __future__ import annotations
@@ -243,6 +244,28 @@ def _registration(storage: Storage, job: Job, document_id: str, field: str) -> R
     raise _document_not_found(job, document_id, field)
 
 
+def _direct_registration(storage: Storage, job: Job, document_id: str) -> Registration:
+    """The direct_put registration the content route's path names: 404 when the job has no such
+    document, 409 `wrong_upload_mode` when the document exists but came another way (the form
+    upload, or a multipart registration): a well-formed request the document's state refuses."""
+    reg = storage.get(job.id, document_id)
+    if reg is not None and reg.mode == "direct_put":
+        return reg
+    if reg is not None:
+        how, fix = "was registered for multipart upload", "PUT each part to its signed part URL"
+    elif any(f.document_id == document_id for f in job.files):
+        how, fix = "was stored by the form upload", "its bytes are already stored"
+    else:
+        raise _document_not_found(job, document_id, "documentId")
+    raise conflict(
+        "wrong_upload_mode",
+        f"document {document_id} {how}; base64 content is accepted only for documents "
+        f"registered as direct_put ({fix})",
+        job.state,
+        uploadMode="multipart" if reg is not None else "form",
+    )
+
+
 def _document_not_found(job: Job, document_id: str, field: str) -> ApiError:
     return ApiError(
         404,
@@ -278,8 +301,7 @@ async def upload_content(request: web.Request) -> web.Response:
     state = request.app[STATE_KEY]
     storage = _storage(request)
     job = get_job_for(request, principal, request.match_info["jobId"])
-    document_id = request.match_info["documentId"]
-    reg = _registration(storage, job, document_id, "documentId")
+    reg = _direct_registration(storage, job, request.match_info["documentId"])
     limit = state.config.max_body_bytes * 4 // 3 + 64 * 1024
     body = await read_json(
         request,
@@ -287,13 +309,6 @@ async def upload_content(request: web.Request) -> web.Response:
         limit=limit,
         hint=" (4/3 of --max-upload-mb: base64 is a third longer than the bytes it carries)",
     )
-    if reg.mode != "direct_put":
-        raise field_error(
-            "documentId",
-            f"document {reg.document_id} was registered for multipart upload; "
-            "base64 content is for direct_put documents only: PUT each part to its "
-            "signed part URL",
-        )
     if not storage.check_upload_token(reg, body.uploadToken):
         raise field_error(
             "uploadToken",

@@ -132,14 +132,15 @@ def test_missing_fields_are_422(srv: UploadServer, body: dict[str, str]) -> None
     assert (r.status_code, _err(r)["code"]) == (422, "validation_error")
 
 
-def test_unknown_document_is_404_and_form_document_is_422(srv: UploadServer) -> None:
+def test_unknown_document_is_404_and_form_document_is_409(srv: UploadServer) -> None:
     job_id = srv.job()
     r = _send(srv, job_id, "doc_" + "x" * 26, {"uploadToken": "x", "contentBase64": ""})
     assert (r.status_code, _err(r)["code"]) == (404, "document_not_found")
     form = srv.form_upload(job_id, [("f.pdf", b"abc", None)]).json()["uploads"][0]
     r = _send(srv, job_id, form["documentId"], {"uploadToken": "x", "contentBase64": ""})
-    assert (r.status_code, _err(r)["code"]) == (422, "validation_error")
-    assert "form upload" in _err(r)["details"][0]["message"]
+    assert (r.status_code, _err(r)["code"]) == (409, "wrong_upload_mode")
+    assert _err(r)["uploadMode"] == "form" and _err(r)["currentStatus"] == "uploading"
+    assert "form upload" in _err(r)["message"]
 
 
 def test_document_of_another_job_is_404(srv: UploadServer) -> None:

@@ -245,7 +245,9 @@ def test_complete_with_wrong_upload_id_is_422(srv: UploadServer) -> None:
     assert _err(r)["details"][0]["field"] == "multipartUploads[0].uploadId"
 
 
-def test_multipart_document_in_direct_uploads_and_base64_is_422(srv: UploadServer) -> None:
+def test_multipart_document_in_direct_uploads_is_422_and_in_base64_409(
+    srv: UploadServer,
+) -> None:
     job_id, ins = _registered(srv)
     put_parts(srv, ins, DATA)
     body = {
@@ -258,8 +260,11 @@ def test_multipart_document_in_direct_uploads_and_base64_is_422(srv: UploadServe
         f"/jobs/{job_id}/uploads/{ins['documentId']}/content",
         json={"uploadToken": ins["uploadToken"], "contentBase64": ""},
     )
-    assert (r.status_code, _err(r)["code"]) == (422, "validation_error")
-    assert "multipart" in _err(r)["details"][0]["message"]
+    # a body field naming the wrong kind of document is invalid input; a path naming it is a
+    # well-formed request that the document's state refuses
+    assert (r.status_code, _err(r)["code"]) == (409, "wrong_upload_mode")
+    assert _err(r)["uploadMode"] == "multipart" and _err(r)["currentStatus"] == "uploading"
+    assert "multipart" in _err(r)["message"] and "direct_put" in _err(r)["message"]
 
 
 def test_empty_complete_body_takes_a_stored_multipart_file(srv: UploadServer) -> None:
