@@ -96,29 +96,50 @@ class Scenario(BaseModel):
         return self
 
     def draw(self, rng: random.Random) -> Scenario:
-        """The concrete scenario of one job: itself, or a seeded random draw for `randomize`."""
+        """The concrete scenario of one job: itself, or a seeded random draw for `randomize`.
+
+        The draw: outcome completed 70%, completed_with_errors 20% (5-50% of pages fail), failed
+        10%; preflight fails 5%; preflight 1-10 s; 0.2-5 pages/s; extra pages 0 (60%), 2 (20%)
+        or 50 (20%); a TTL of 30-120 s for 5% of jobs (they expire); cancel behaviour uniform.
+        One `random()` per knob: `simulate` draws once per job, so this stays cheap.
+        """
         if not self.randomize:
             return self
-        outcome = rng.choices(
-            ["completed", "completed_with_errors", "failed"], weights=[70, 20, 10]
-        )[0]
-        return self.model_copy(
-            update={
+        uniform = rng.random
+        r = uniform()
+        outcome = "completed" if r < 0.7 else "completed_with_errors" if r < 0.9 else "failed"
+        extra = uniform()
+        return self._derive(
+            {
                 "randomize": False,
-                "preflight_outcome": "fail" if rng.random() < 0.05 else "pass",
-                "preflight_delay": rng.uniform(1, 10),
-                "pages_per_second": rng.uniform(0.2, 5),
+                "preflight_outcome": "fail" if uniform() < 0.05 else "pass",
+                "preflight_delay": 1.0 + 9.0 * uniform(),
+                "pages_per_second": 0.2 + 4.8 * uniform(),
                 "outcome": outcome,
-                "failed_page_fraction": rng.uniform(0.05, 0.5)
+                "failed_page_fraction": 0.05 + 0.45 * uniform()
                 if outcome == "completed_with_errors"
                 else 0.0,
-                "extra_pages": rng.choice([0, 0, 0, 2, 50]),
+                "extra_pages": 0 if extra < 0.6 else 2 if extra < 0.8 else 50,
                 # a few jobs get a TTL shorter than their processing and expire
-                "job_ttl": rng.uniform(30, 120) if rng.random() < 0.05 else self.job_ttl,
-                "cancel_while_processing": rng.choice(["immediate", "deferred", "race_lost"]),
+                "job_ttl": 30.0 + 90.0 * uniform() if uniform() < 0.05 else self.job_ttl,
+                "cancel_while_processing": _CANCEL_MODES[int(3 * uniform())],
             }
         )
 
+    def _derive(self, update: dict[str, Any]) -> Scenario:
+        """`self.model_copy(update=update)` without its three `copy.copy` calls (~1.4 us less a
+        draw): the new model gets its own `__dict__` and fields set, as `__copy__` gives it.
+        Scenario has no extra fields (extra="forbid") and no private attributes."""
+        derived = Scenario.__new__(Scenario)
+        _set = object.__setattr__
+        _set(derived, "__dict__", {**self.__dict__, **update})
+        _set(derived, "__pydantic_fields_set__", self.__pydantic_fields_set__ | update.keys())
+        _set(derived, "__pydantic_extra__", None)
+        _set(derived, "__pydantic_private__", None)
+        return derived
+
+
+_CANCEL_MODES = ("immediate", "deferred", "race_lost")
 
 DEFAULT_SCENARIO = "happy"
 

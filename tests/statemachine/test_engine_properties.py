@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
@@ -124,6 +124,18 @@ class EngineMachine(RuleBasedStateMachine):
         assert balance + held + debited == 10_000 - self.charged + self.added
 
     @invariant()
+    def finished_files_match_the_page_breakdown(self) -> None:
+        # the counts a completed job's files carry (a shortcut when no page failed) are the
+        # figures page_breakdown derives page by page
+        for job in self.jobs:
+            if job.state in ("completed", "completed_with_errors"):
+                parts = self.engine.page_breakdown(job)
+                assert [(f.successful_pages, f.failed_pages) for f in job.files] == [
+                    (p.successful_pages, p.failed_pages) for p in parts
+                ]
+                assert sum(f.successful_pages for f in job.files) == job.successful_pages
+
+    @invariant()
     def histories_are_paths(self) -> None:
         for job in self.jobs:
             prev = "provisioning"
@@ -142,3 +154,26 @@ EngineMachine.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow],
 )
 TestEngineMachine = EngineMachine.TestCase
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rates=st.lists(st.sampled_from([0, 1, 10, 50]), min_size=1, max_size=60),
+    data=st.data(),
+)
+def test_run_totals_equal_the_prefix_sums(rates: list[int], data: st.DataObject) -> None:
+    # a run's totals are computed without per-page lists; the prefix sums a half-done run needs
+    # are built later: both must agree, for every start, stop and failed-page count
+    from statemachine.engine import _prefix_sums, _run_totals
+
+    total = len(rates)
+    start = data.draw(st.integers(0, total))
+    stop = data.draw(st.integers(start, total))
+    failed = data.draw(st.integers(0, total))
+    cum_ok, cum_cost = _prefix_sums(rates, start, stop, failed, total)
+    assert _run_totals(rates, start, stop, failed, total) == (cum_ok[-1], cum_cost[-1])
+    # and the prefix sums follow the failed-page rule page by page
+    bad = {i for i in range(total) if (i + 1) * failed // total > i * failed // total}
+    assert len(bad) == failed
+    assert cum_cost[-1] == sum(rates[i] for i in range(start, stop) if i not in bad)
+    assert cum_ok[-1] == sum(1 for i in range(start, stop) if i not in bad)

@@ -5,6 +5,7 @@ import random
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from statemachine import (
     BUILTIN_SCENARIOS,
@@ -111,6 +112,20 @@ def test_random_draws_are_seeded_and_vary() -> None:
     outcomes = {sc.draw(rng).outcome for _ in range(200)}
     assert outcomes == {"completed", "completed_with_errors", "failed"}
     assert all(not sc.draw(rng).randomize for _ in range(5))
+
+
+def test_random_draws_are_valid_scenarios() -> None:
+    # draw() builds its models without validation: each must still pass the model's own checks
+    # and behave as a model (its own __dict__, fields set, frozen)
+    sc = BUILTIN_SCENARIOS["random"]
+    rng = random.Random(3)
+    for _ in range(300):
+        d = sc.draw(rng)
+        assert Scenario.model_validate(d.model_dump()) == d
+        assert {"outcome", "job_ttl", "randomize"} <= d.model_fields_set
+    assert d.__dict__ is not sc.__dict__ and sc.randomize
+    with pytest.raises(ValidationError):
+        d.outcome = "failed"  # type: ignore[misc]
 
 
 def test_scenario_json_round_trip() -> None:
