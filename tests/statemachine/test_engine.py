@@ -339,3 +339,74 @@ def test_page_breakdown_adds_up_to_the_job(
         assert all(1 <= n <= p.pages for n in p.failed_page_numbers)
     if forced == "complete_with_errors":
         assert parts[-1].failed_page_numbers[-1] == 5
+
+
+CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
+
+
+def _decode(text: str) -> int:
+    n = 0
+    for c in text:
+        n = n * 32 + CROCKFORD.index(c)
+    return n
+
+
+def test_ids_are_ulids_of_the_virtual_time(engine: Engine, project: Project) -> None:
+    first = engine.create_job(project)
+    engine.advance(1.5)
+    second = engine.create_job(project)
+    engine.add_files(second, [FileSpec("a.pdf", 10), FileSpec("b.pdf", 10)])
+    ids = [project.id, first.id, second.id]
+    ids += [i for f in second.files for i in (f.id, f.document_id)]
+    for full in ids:
+        prefix, _, body = full.partition("_")
+        assert prefix in {"proj", "job", "file", "doc"} and len(body) == 26
+        assert set(body) <= set(CROCKFORD), full  # no i, l, o, u
+    # the first 10 characters are milliseconds of virtual time: ids sort by creation
+    assert _decode(first.id[4:14]) == round((ORIGIN + 5) * 1000)
+    assert _decode(second.id[4:14]) == round((ORIGIN + 6.5) * 1000)
+    assert sorted([second.id, first.id]) == [first.id, second.id]
+    # ids are unique, spelled once (a second read is the same string) and follow the seed
+    assert len(set(ids)) == len(ids)
+    assert [f.id for f in second.files] == [f.id for f in second.files]
+    twin = Engine(engine.clock, seed=7)
+    assert twin.new_id("job_")[14:] != engine.new_id("job_")[14:]  # the generators have moved on
+    a, b = Engine(engine.clock, seed=1), Engine(engine.clock, seed=1)
+    assert a.new_id("job_") == b.new_id("job_")
+
+
+def test_a_command_issued_while_events_fire_acts_at_that_events_time(
+    engine: Engine, project: Project
+) -> None:
+    # a subscriber that cancels job B when job A reaches uploading: the cancel must happen at
+    # A's event time, before B's own later events fire (no catching up with the clock inside)
+    slow = engine.scenarios.get("cold_start")
+    a = engine.create_job(project, scenario=slow)
+    b = engine.create_job(project, scenario=slow)
+    engine.advance(10)
+    order: list[tuple[str, str, float]] = []
+
+    def on(rec: TransitionRecord, obj: Job | Project) -> None:
+        order.append((rec.object_id, rec.dst, rec.at))
+
+    engine.subscribe(on)
+    engine.schedule(engine.now + 1, lambda _o, _g: engine.cancel(b), None)
+    engine.advance(30)  # b's provisioning (due at +30) comes after the cancel at +11
+    assert order[0] == (b.id, "cancelled", ORIGIN + 5 + 11)
+    assert (a.id, "awaiting_uploads", ORIGIN + 5 + 30) in order
+    assert b.state == "cancelled" and len(b.history) == 1
+
+
+def test_expiries_out_of_order_fire_in_time_order(engine: Engine, project: Project) -> None:
+    # expiries usually come in time order (one TTL) and wait in a FIFO; a shorter TTL after a
+    # longer one goes to the heap: the two together still fire by time, ties by creation
+    long = engine.scenarios.get("happy").model_copy(update={"name": "long", "job_ttl": 100.0})
+    short = long.model_copy(update={"name": "short", "job_ttl": 10.0})
+    jobs = [engine.create_job(project, scenario=sc) for sc in (long, short, long, short)]
+    assert engine.pending_events() == 4
+    expired: list[str] = []
+    engine.subscribe(lambda rec, obj: expired.append(rec.object_id))
+    assert engine.next_due() == engine.now + 10
+    engine.advance(200)
+    assert expired == [jobs[1].id, jobs[3].id, jobs[0].id, jobs[2].id]
+    assert all(j.state == "expired" for j in jobs) and engine.pending_events() == 0

@@ -62,3 +62,28 @@ def test_table_output_and_errors() -> None:
 def test_each_builtin_simulates_to_terminal(scenario: str) -> None:
     report = simulate(200, scenario=scenario, seed=3)
     assert sum(report.terminal.values()) == 200
+
+
+def test_the_run_collects_less_often_and_puts_the_thresholds_back() -> None:
+    import gc
+
+    seen: list[tuple[int, int, int]] = []
+    old = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        simulate(
+            50, scenario="random", seed=1, progress=lambda _n: seen.append(gc.get_threshold())
+        )
+        simulate(
+            1000, scenario="random", seed=1, progress=lambda _n: seen.append(gc.get_threshold())
+        )
+        assert seen == [(100_000, 10, 10)]  # during the run (progress is called every 1000 jobs)
+        assert gc.get_threshold() == (700, 10, 10)  # and restored after
+        gc.disable()  # a caller that turned collection off keeps it off
+        simulate(
+            1000, scenario="random", seed=1, progress=lambda _n: seen.append(gc.get_threshold())
+        )
+        assert not gc.isenabled() and seen[-1] == (700, 10, 10)
+    finally:
+        gc.enable()
+        gc.set_threshold(*old)
