@@ -379,13 +379,6 @@ class _Processing:
         self.target = target
         self.due = self.started_at + (target - self.start_page) / self.speed
 
-    def at(self, n: int) -> tuple[int, int]:
-        """(successful pages, credits) after the run's first n pages."""
-        if n == self.target - self.start_page:
-            return self.ok_end, self.cost_end
-        cum_ok, cum_cost = self.prefix()
-        return cum_ok[n], cum_cost[n]
-
 
 class Progress(NamedTuple):
     """A job's page and credit figures as of a virtual time."""
@@ -684,12 +677,11 @@ class Engine:
         if self._firing:
             return
         now = self.clock.now()
-        if (
-            now > self.now
-            or (self._heap and self._heap[0][0] <= now)
-            or (self._expiries and self._expiries[0][0] <= now)
-        ):
+        heap, fifo = self._heap, self._expiries
+        if (heap and heap[0][0] <= now) or (fifo and fifo[0][0] <= now):
             self.run_until(now)
+        elif now > self.now:
+            self.now = now  # nothing due: what run_until would do, without its setup (each poll)
 
     def resolve_scenario(self, scenario: Scenario | str | None) -> Scenario:
         if isinstance(scenario, Scenario):
@@ -893,7 +885,11 @@ class Engine:
             n = p.target - p.start_page
         else:
             n = min(p.target - p.start_page, max(0, int((t - p.started_at) * p.speed + 1e-6)))
-        ok, cost = p.at(n)
+        if n == p.target - p.start_page:  # a finished run: its totals
+            ok, cost = p.ok_end, p.cost_end
+        else:
+            cum_ok, cum_cost = p.prefix()
+            ok, cost = cum_ok[n], cum_cost[n]
         return _new_tuple(
             Progress, (p.start_page + n, p.ok0 + ok, p.debited0 + cost, p.held0 - cost)
         )
