@@ -87,3 +87,12 @@ def test_the_run_collects_less_often_and_puts_the_thresholds_back() -> None:
     finally:
         gc.enable()
         gc.set_threshold(*old)
+
+
+def test_the_readme_sample_is_what_simulate_prints() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    command = "$ plangrep-mock simulate --jobs 2000 --scenario random --seed 1 --json\n"
+    shown = readme.split(command, 1)[1].split("\n", 1)[0]
+    assert shown == simulate(2000, scenario="random", seed=1).to_json()
