@@ -165,6 +165,9 @@ class JobFile:
         return self._document_id
 
 
+_NEW_JOB_STATE: str = JobStatus.PROVISIONING.value  # a plain str: Enum.value is a property
+
+
 class Project:
     __slots__ = (
         "created_at",
@@ -241,7 +244,7 @@ class Job:
         self.external_id = external_id
         self.meta = meta
         self.scenario = scenario
-        self.state: str = JobStatus.PROVISIONING.value
+        self.state: str = _NEW_JOB_STATE
         self.created_at = now
         self.updated_at = now
         self.completed_at: float | None = None
