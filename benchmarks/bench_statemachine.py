@@ -26,6 +26,7 @@ from typing import Any
 from transitions import Machine
 
 from statemachine import JOB_TRANSITIONS, JobStatus, fire_job_event
+from statemachine.machine import build_machine
 
 __all__ = [
     "LIFECYCLE",
@@ -58,19 +59,9 @@ class _Obj:
 
 
 def _baseline_machine() -> Machine:
-    """The same table on a fresh shared machine: what `transitions` alone costs."""
-    states = [s.value for s in JobStatus]
-    return Machine(
-        model=None,
-        states=states,
-        transitions=[
-            {"trigger": str(event), "source": list(sources), "dest": str(dest)}
-            for event, sources, dest in JOB_TRANSITIONS
-        ],
-        initial=states[0],
-        auto_transitions=False,
-        send_event=False,
-    )
+    """The same table on a fresh shared machine of transitions' stock class: what `transitions`
+    alone costs."""
+    return build_machine(JOB_TRANSITIONS, [s.value for s in JobStatus], Machine)
 
 
 @dataclass(frozen=True, slots=True)

@@ -235,7 +235,7 @@ def _registration(storage: Storage, job: Job, document_id: str, field: str) -> R
     reg = storage.get(job.id, document_id)
     if reg is not None:
         return reg
-    if any(f.document_id == document_id for f in job.files):
+    if _stored_by_form(job, document_id):
         raise field_error(
             field,
             f"document {document_id} was stored by the form upload, not "
@@ -253,7 +253,7 @@ def _direct_registration(storage: Storage, job: Job, document_id: str) -> Regist
         return reg
     if reg is not None:
         how, fix = "was registered for multipart upload", "PUT each part to its signed part URL"
-    elif any(f.document_id == document_id for f in job.files):
+    elif _stored_by_form(job, document_id):
         how, fix = "was stored by the form upload", "its bytes are already stored"
     else:
         raise _document_not_found(job, document_id, "documentId")
@@ -264,6 +264,11 @@ def _direct_registration(storage: Storage, job: Job, document_id: str) -> Regist
         job.state,
         uploadMode="multipart" if reg is not None else "form",
     )
+
+
+def _stored_by_form(job: Job, document_id: str) -> bool:
+    """Whether `document_id` is a file of `job` that has no registration (a form upload's)."""
+    return any(f.document_id == document_id for f in job.files)
 
 
 def _document_not_found(job: Job, document_id: str, field: str) -> ApiError:

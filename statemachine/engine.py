@@ -546,6 +546,10 @@ class Engine:
         scheduling order."""
         heap = self._heap
         fifo = self._expiries
+        if not ((heap and heap[0][0] <= t) or (fifo and fifo[0][0] <= t)):
+            if t > self.now:  # nothing due (most polls): skip the loop's setup
+                self.now = t
+            return
         pop = heappop
         popleft = fifo.popleft
         expire = self._due_expire
@@ -677,14 +681,8 @@ class Engine:
         """Fire what the clock has made due before a command acts. Not while events are firing:
         a command a due event or a subscriber issues acts at that event's time, and catching up
         there would fire later events in the middle of an earlier one."""
-        if self._firing:
-            return
-        now = self.clock.now()
-        heap, fifo = self._heap, self._expiries
-        if (heap and heap[0][0] <= now) or (fifo and fifo[0][0] <= now):
-            self.run_until(now)
-        elif now > self.now:
-            self.now = now  # nothing due: what run_until would do, without its setup (each poll)
+        if not self._firing:
+            self.run_until(self.clock.now())
 
     def resolve_scenario(self, scenario: Scenario | str | None) -> Scenario:
         if isinstance(scenario, Scenario):
@@ -931,10 +929,9 @@ class Engine:
             bad: list[int] = []  # 1-based within the file, in page order
             mid = min(hi, settled_from)
             if failed and mid > first:
-                # the k-th failed page (k = 1..failed) is ceil(k * total / failed) - 1: the page
-                # where (i + 1) * failed // total first reaches k; list only those, not every page
+                # list only the failed pages (1-based within the file), not every page
                 bad = [
-                    -(-k * total // failed) - first
+                    _failed_page(k, total, failed) + 1 - first
                     for k in range(first * failed // total + 1, mid * failed // total + 1)
                 ]
             if not settled_ok and hi > max(first, settled_from):

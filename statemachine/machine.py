@@ -28,6 +28,7 @@ __all__ = [
     "PROJECT_TRANSITIONS",
     "Stateful",
     "allowed_events",
+    "build_machine",
     "fire_job_event",
     "fire_project_event",
     "job_edges",
@@ -95,8 +96,14 @@ class QuietMachine(Machine):
     transition_cls = QuietTransition
 
 
-def _build(table: tuple[tuple[Any, tuple[str, ...], Any], ...], states: list[str]) -> Machine:
-    return QuietMachine(
+def build_machine(
+    table: tuple[tuple[Any, tuple[str, ...], Any], ...],
+    states: list[str],
+    machine_cls: type[Machine] = QuietMachine,
+) -> Machine:
+    """One shared `Machine(model=None)` for `table`; `machine_cls=Machine` gives transitions'
+    stock class with the same configuration (the benchmark's baseline)."""
+    return machine_cls(
         model=None,
         states=states,
         transitions=[
@@ -109,8 +116,8 @@ def _build(table: tuple[tuple[Any, tuple[str, ...], Any], ...], states: list[str
     )
 
 
-job_machine: Machine = _build(JOB_TRANSITIONS, [s.value for s in JobStatus])
-project_machine: Machine = _build(PROJECT_TRANSITIONS, [s.value for s in ProjectStatus])
+job_machine: Machine = build_machine(JOB_TRANSITIONS, [s.value for s in JobStatus])
+project_machine: Machine = build_machine(PROJECT_TRANSITIONS, [s.value for s in ProjectStatus])
 
 _JOB_TRIGGERS: dict[str, Callable[..., bool]] = {
     name: event.trigger for name, event in job_machine.events.items()
