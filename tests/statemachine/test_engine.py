@@ -410,3 +410,24 @@ def test_expiries_out_of_order_fire_in_time_order(engine: Engine, project: Proje
     engine.advance(200)
     assert expired == [jobs[1].id, jobs[3].id, jobs[0].id, jobs[2].id]
     assert all(j.state == "expired" for j in jobs) and engine.pending_events() == 0
+
+
+@pytest.mark.parametrize(("scenario", "top_up"), [("happy", 0), ("runs_dry", 30_000)])
+def test_finished_file_counts_are_the_page_breakdown(
+    engine: Engine, submit: Submit, scenario: str, top_up: int
+) -> None:
+    # without failed pages a finished job's file counts take a shortcut: they must still be the
+    # figures page_breakdown derives page by page (runs_dry blocks mid-processing and resumes)
+    job = submit(scenario, sizes=(350_000, 450_000, 120_000), classification="mixed")
+    run_to_rest(engine, job)
+    if job.state == "blocked_insufficient_credits":
+        engine.set_balance(job.org, engine.account(job.org).balance + top_up)
+        engine.resume(job)
+        run_to_rest(engine, job)
+    assert job.state == "completed"
+    assert ("resume" in [r.event for r in job.history]) == bool(top_up)
+    parts = engine.page_breakdown(job)
+    assert [(f.successful_pages, f.failed_pages) for f in job.files] == [
+        (p.successful_pages, p.failed_pages) for p in parts
+    ]
+    assert sum(f.successful_pages for f in job.files) == job.successful_pages == job.page_count

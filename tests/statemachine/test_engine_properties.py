@@ -133,7 +133,10 @@ class EngineMachine(RuleBasedStateMachine):
                 assert [(f.successful_pages, f.failed_pages) for f in job.files] == [
                     (p.successful_pages, p.failed_pages) for p in parts
                 ]
-                assert sum(f.successful_pages for f in job.files) == job.successful_pages
+                if sum(f.pages for f in job.files) == job.page_count:
+                    # (a job forced past its uploads has pages, found during processing, that
+                    # belong to no file)
+                    assert sum(f.successful_pages for f in job.files) == job.successful_pages
 
     @invariant()
     def histories_are_paths(self) -> None:
