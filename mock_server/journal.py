@@ -9,15 +9,11 @@ from typing import Any, NamedTuple
 
 from statemachine import format_time
 
+from .contract.rules import rules
+
 __all__ = ["VIOLATION_RULES", "Journal", "JournalEntry", "Violation", "ViolationLog"]
 
-VIOLATION_RULES: tuple[str, ...] = (
-    "polling_too_fast",
-    "poll_after_terminal",
-    "resume_not_blocked",
-    "cancel_not_cancellable",
-    "job_create_on_unready_project",
-)
+VIOLATION_RULES: tuple[str, ...] = tuple(r.id for r in rules(server=True))
 
 
 class JournalEntry(NamedTuple):

@@ -5,21 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .rules import rules
+
 __all__ = ["RULES", "ContractViolation", "format_requests"]
 
-# rule id -> what Plangrep asks of a client (names shared with the server's violation log)
-RULES: dict[str, str] = {
-    "polling_too_fast": "never poll one job more often than once per 5 s (and wait at least "
-    "Retry-After after a 429 or 503)",
-    "wrong_result": "return only a terminal job, the one the server reached; give up with an "
-    "error only after waiting a reasonable time",
-    "poll_after_terminal": "never poll a job again after it was served a terminal status",
-    "resume_not_blocked": "never resume a job that is not blocked_insufficient_credits",
-    "cancel_not_cancellable": "never cancel a job after it was served a terminal status",
-    "unbounded": "give up with an error rather than wait or retry without bound",
-    # recorded by the server only (the contract kit creates the job itself)
-    "job_create_on_unready_project": "create jobs only once the project is ready",
-}
+# rule id -> what is asked of a client (the one registry: rules.py)
+RULES: dict[str, str] = {r.id: r.text for r in rules("client")}
 
 
 def format_requests(requests: Sequence[Mapping[str, Any]], limit: int = 40) -> list[str]:
