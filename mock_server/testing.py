@@ -20,7 +20,7 @@ import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -28,11 +28,10 @@ from statemachine import Scenario, parse_scenario
 
 from .app import PUBLIC_PREFIX, create_app
 from .config import MockConfig
+from .contract.coverage import MachineCoverage
+from .control.events import record_json
 from .state import STATE_KEY, MockState
 from .webhooks.receiver import WebhookReceiver
-
-if TYPE_CHECKING:
-    from .contract.coverage import MachineCoverage
 
 __all__ = [
     "FIXTURE_API_KEY",
@@ -396,14 +395,12 @@ class PlangrepMock:
         """The `webhookSigningSecret` of a job created through the public API."""
         secret = self._secrets.get(job_id)
         if secret is None:
-            secret = self.server.call(self._meta_secret, job_id)
+            secret = self.server.call(self._job_secret, job_id)
         return secret
 
-    def _meta_secret(self, job_id: str) -> str | None:
+    def _job_secret(self, job_id: str) -> str | None:
         job = self.state.engine.jobs.get(job_id)
-        meta = job.meta if job is not None else None
-        value = meta.get("webhook_secret") if meta else None
-        return value if isinstance(value, str) else None
+        return job.webhook_secret if job is not None else None
 
     # -- time -------------------------------------------------------------------
 
@@ -412,12 +409,9 @@ class PlangrepMock:
         return self.server.call(lambda: self.state.engine.now)
 
     async def _advance(self, seconds: float) -> list[dict[str, Any]]:
-        from .control_api import record_json
-        from .webhooks import DISPATCHER_KEY
-
         fired = self.state.engine.advance(seconds)
-        dispatcher = self.server.app.get(DISPATCHER_KEY)
-        if dispatcher is not None and dispatcher.pending:
+        dispatcher = self.state.webhooks
+        if dispatcher.pending:
             # let the deliveries this advance queued go out before returning
             await dispatcher.drain(timeout=min(self.options.webhook_timeout, 5.0) + 0.5)
         return [record_json(r) for r in fired]
@@ -529,18 +523,14 @@ class PlangrepMock:
     @property
     def deliveries(self) -> list[dict[str, Any]]:
         """Every webhook delivery with its attempts, oldest first."""
-        from .webhooks import DISPATCHER_KEY
 
         def collect() -> list[dict[str, Any]]:
-            dispatcher = self.server.app.get(DISPATCHER_KEY)
-            return [] if dispatcher is None else [d.as_json() for d in dispatcher.deliveries()]
+            return [d.as_json() for d in self.state.webhooks.deliveries()]
 
         return self.server.call(collect)
 
     def coverage(self) -> MachineCoverage:
         """What this server's jobs and deliveries exercised of the machine."""
-        from .contract.coverage import MachineCoverage
-
         cov = MachineCoverage()
 
         def collect() -> None:

@@ -36,9 +36,9 @@ from statemachine.engine import Job, Project, TransitionRecord
 
 from ..app import PUBLIC_PREFIX
 from ..config import MockConfig
-from ..errors import ApiError
+from ..errors import ServerError
 from ..testing import MockServerThread
-from .coverage import MachineCoverage
+from .coverage import DELIVERY_OUTCOMES, MachineCoverage
 from .strategies import (
     AMPLE_CREDITS,
     PATHS,
@@ -160,8 +160,6 @@ class ContractReport:
 
 def _drop_delivery_rows(lines: list[str]) -> list[str]:
     # check_client sends no webhooks: its table stops before the delivery outcomes
-    from .coverage import DELIVERY_OUTCOMES
-
     out = []
     for line in lines:
         stripped = line.strip().split(" ")[0]
@@ -274,7 +272,7 @@ class ContractRunner:
         eng.set_balance(CONTRACT_API_KEY, plan.owner.balance)
         ex = _Example(plan=plan, job_id="", t0=eng.now, faults=plan.faults.by_request())
         self.example = ex
-        job = eng.create_job(project, scenario=plan.scenario, meta={})
+        job = eng.create_job(project, scenario=plan.scenario)
         ex.job_id = job.id
         ex.status_since = (job.state, eng.now)
         owner = plan.owner
@@ -602,14 +600,13 @@ def _rel(seconds: float) -> str:
 
 
 def _fault_response(fault: Fault) -> web.Response:
-    headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
     status = int(fault.kind)
     code = {429: "rate_limited", 500: "internal_error", 503: "service_unavailable"}[status]
-    return ApiError(
-        status,
-        code,
-        f"a transient {status} injected by check_client(faults=True)",
-        headers=headers,
+    return ServerError(
+        status=status,
+        code=code,
+        message=f"a transient {status} injected by check_client(faults=True)",
+        retry_after=fault.retry_after,
     ).response()
 
 

@@ -14,102 +14,35 @@ The document depends only on the finished job, so it never changes: `generatedAt
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-from pydantic import BaseModel, Field
 
-from statemachine import format_time
-from statemachine.engine import Engine, Job, JobFile
+from statemachine import Engine, Job, JobFile, format_time
 
-from .auth import authenticate, get_job_for
-from .errors import conflict, json_response
-from .state import STATE_KEY, MockState
+from ..errors import Conflict, json_response
+from ..http.auth import Principal, get_job_for
+from ..http.endpoints import Endpoint
+from ..state import STATE_KEY
+from .models import ResultResponse
+from .projects import READ
+from .serialize import RESULT_STATUSES
+
+if TYPE_CHECKING:
+    from ..state import MockState
 
 __all__ = [
-    "RESULT_STATUSES",
+    "ENDPOINTS",
     "PageBreakdown",
-    "ResultDocument",
-    "ResultError",
-    "ResultJob",
-    "ResultResponse",
-    "ResultUsage",
     "get_job_result",
     "page_breakdown",
     "require_result",
     "result_document",
 ]
 
-RESULT_STATUSES = frozenset({"completed", "completed_with_errors"})
+P = "/api/open/v1"
 _SPEC_CLASSES = frozenset({"specifications", "mixed"})
 _DOC_CLASSES = frozenset({"documents", "addenda", "mixed"})
-
-
-# --------------------------------------------------------------------------- models (OpenAPI)
-
-
-class ResultJobError(BaseModel):
-    code: str
-    message: str
-
-
-class ResultJob(BaseModel):
-    id: str
-    status: Literal["completed", "completed_with_errors"]
-    externalId: str | None
-    createdAt: str
-    completedAt: str
-    expiresAt: str
-    resultUrl: str | None
-    error: ResultJobError | None
-
-
-class ResultUsage(BaseModel):
-    pageCount: int
-    successfulPageCount: int
-    drawingPageCount: int
-    documentPageCount: int
-    successfulDrawingPageCount: int
-    successfulDocumentPageCount: int
-    drawingCreditsPerPage: int
-    documentCreditsPerPage: int
-    creditsDebited: int
-
-
-class ResultDocument(BaseModel):
-    documentId: str
-    fileName: str
-    classification: str
-    contentType: str
-    fileSize: int
-    status: str
-    pageCount: int
-    successfulPageCount: int
-    failedPageCount: int
-    error: ResultJobError | None
-    artifacts: list[Any]
-    sheets: list[Any]
-    specifications: list[Any] | None = Field(description="[] for specifications and mixed")
-    docs: list[Any] | None = Field(description="[] for documents, addenda and mixed")
-
-
-class ResultError(BaseModel):
-    code: str = Field(description="page_failed or upload_failed")
-    message: str
-    documentId: str
-    fileName: str
-    pageNumber: int | None = Field(description="1-based within the document; null for a file")
-
-
-class ResultResponse(BaseModel):
-    schemaVersion: Literal["v1"]
-    job: ResultJob
-    usage: ResultUsage
-    documents: list[ResultDocument]
-    evidence: list[Any]
-    warnings: list[Any]
-    errors: list[ResultError]
-    generatedAt: str
 
 
 # --------------------------------------------------------------------------- page plan
@@ -150,12 +83,12 @@ def page_breakdown(engine: Engine, job: Job) -> dict[str, PageBreakdown]:
 def require_result(job: Job) -> None:
     """409 `result_not_available` unless the job ended completed or completed_with_errors."""
     if job.state not in RESULT_STATUSES:
-        raise conflict(
-            "result_not_available",
-            f"job {job.id} is {job.state}; a result exists only for completed and "
+        raise Conflict(
+            code="result_not_available",
+            message=f"job {job.id} is {job.state}; a result exists only for completed and "
             "completed_with_errors jobs"
             + ("" if job.terminal else "; poll GET /jobs/{jobId} until the job is terminal"),
-            job.state,
+            current_status=job.state,
         )
 
 
@@ -227,7 +160,7 @@ def result_document(state: MockState, job: Job) -> dict[str, Any]:
     ok_drawing = sum(b.successful_drawing for b in breakdown.values())
     ok_document = sum(b.successful_document for b in breakdown.values())
     prog = engine.progress(job)
-    result_url = state.result_url(state, job) if state.result_url is not None else None
+    result_url = state.storage.result_url(job)
     error = None if job.error is None else {"code": job.error[0], "message": job.error[1]}
     completed_at = job.completed_at if job.completed_at is not None else job.updated_at
     return {
@@ -261,9 +194,17 @@ def result_document(state: MockState, job: Job) -> dict[str, Any]:
     }
 
 
-async def get_job_result(request: web.Request) -> web.Response:
+async def get_job_result(request: web.Request, principal: Principal) -> web.Response:
     """GET /api/open/v1/jobs/{jobId}/result (scope jobs:read)."""
-    principal = authenticate(request, "jobs:read")
     job = get_job_for(request, principal, request.match_info["jobId"])
     require_result(job)
     return json_response(result_document(request.app[STATE_KEY], job))
+
+
+ENDPOINTS = [
+    Endpoint(
+        "GET", P + "/jobs/{jobId}/result", get_job_result, "getJobResult",
+        "The v1 result of a completed or completed_with_errors job", 200, ResultResponse,
+        scope=READ, errors=(404, 409),
+    ),
+]  # fmt: skip

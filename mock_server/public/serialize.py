@@ -4,19 +4,37 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from statemachine import MAX_DECLARED_BYTES, MAX_FILES, TERMINAL_STATUSES
+from statemachine import (
+    MAX_DECLARED_BYTES,
+    MAX_FILES,
+    OPEN_FILE_STATUSES,
+    TERMINAL_STATUSES,
+    FileStatus,
+    Job,
+    JobStatus,
+    Project,
+    ProjectCharge,
+    ProjectStatus,
+)
 from statemachine import format_time as _format_time
-from statemachine.engine import Job, Project
 
-from .state import MockState
+if TYPE_CHECKING:
+    from ..state import MockState
 
-__all__ = ["LIMITS", "file_json", "job_body", "job_json", "project_json"]
+__all__ = [
+    "LIMITS",
+    "RESULT_STATUSES",
+    "charge_json",
+    "file_json",
+    "job_body",
+    "job_json",
+    "project_json",
+]
 
 LIMITS: dict[str, int] = {"maxDeclaredBytes": MAX_DECLARED_BYTES, "maxFiles": MAX_FILES}
-_RESULT_STATUSES = frozenset({"completed", "completed_with_errors"})
-_OPEN_FILE_STATUSES = frozenset({"pending", "uploaded", "processing"})
+RESULT_STATUSES = frozenset({JobStatus.COMPLETED, JobStatus.COMPLETED_WITH_ERRORS})
 
 
 # A job's createdAt and expiresAt never change and updatedAt rarely does: formatting them is the
@@ -43,19 +61,19 @@ def job_json(state: MockState, job: Job, *, status: str | None = None) -> dict[s
         completed_at = job.completed_at if job.completed_at is not None else state.engine.now
     else:
         completed_at = None
-    cancel_shown = shown == "cancelled" and job.state != "cancelled"
+    cancel_shown = shown == JobStatus.CANCELLED and job.state != JobStatus.CANCELLED
     files = [
         file_json(
             f.id,
             f.document_id,
             f.file_name,
-            "cancelled" if cancel_shown and f.status in _OPEN_FILE_STATUSES else f.status,
+            FileStatus.CANCELLED if cancel_shown and f.status in OPEN_FILE_STATUSES else f.status,
         )
         for f in job.files
     ]
     result_url = None
-    if shown in _RESULT_STATUSES and job.state in _RESULT_STATUSES and state.result_url:
-        result_url = state.result_url(state, job)
+    if shown in RESULT_STATUSES and job.state in RESULT_STATUSES:
+        result_url = state.storage.result_url(job)
     error = None
     if job.error is not None and shown == job.state:
         error = {"code": job.error[0], "message": job.error[1]}
@@ -81,8 +99,17 @@ def job_json(state: MockState, job: Job, *, status: str | None = None) -> dict[s
     }
 
 
+def charge_json(charge: ProjectCharge) -> dict[str, int]:
+    """The `billing` of a project creation answer."""
+    return {
+        "availableCredits": charge.available,
+        "creditsCharged": charge.charged,
+        "requiredCredits": charge.required,
+    }
+
+
 def project_json(state: MockState, project: Project) -> dict[str, Any]:
-    ready = project.state == "ready"
+    ready = project.state == ProjectStatus.READY
     return {
         "id": project.id,
         "name": project.name,

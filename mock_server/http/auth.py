@@ -12,8 +12,8 @@ from aiohttp import web
 
 from statemachine.engine import Job, Project
 
-from .errors import ApiError, short
-from .state import STATE_KEY
+from ..errors import Forbidden, NotFound, Unauthorized, short
+from ..state import STATE_KEY
 
 __all__ = [
     "JOB_ID_KEY",
@@ -74,13 +74,11 @@ def authenticate(request: web.Request, scope: str) -> Principal:
         )
     if scope not in resolved.scopes:
         granted = sorted(resolved.scopes)
-        raise ApiError(
-            403,
-            "insufficient_scope",
-            f"this API key lacks the scope {scope}; its scopes are: "
+        raise Forbidden(
+            code="insufficient_scope",
+            message=f"this API key lacks the scope {scope}; its scopes are: "
             f"{', '.join(granted) or 'none'}",
-            requiredScope=scope,
-            grantedScopes=granted,
+            fields={"requiredScope": scope, "grantedScopes": granted},
         )
     principal = Principal(resolved.org, resolved.key, resolved.scopes)
     request[PRINCIPAL_KEY] = principal
@@ -105,13 +103,14 @@ def get_job_for(request: web.Request, principal: Principal, job_id: str) -> Job:
     return job
 
 
-def _not_found(kind: str, object_id: str, hint: str) -> ApiError:
+def _not_found(kind: str, object_id: str, hint: str) -> NotFound:
     """The 404 for an object that does not exist or belongs to another organisation (the two
     look the same, so a key cannot probe other organisations' ids)."""
-    return ApiError(
-        404, f"{kind}_not_found", f"no {kind} {short(object_id)} in this organisation; {hint}"
+    return NotFound(
+        code=f"{kind}_not_found",
+        message=f"no {kind} {short(object_id)} in this organisation; {hint}",
     )
 
 
-def _unauthorized(message: str) -> ApiError:
-    return ApiError(401, "unauthorized", message, headers={"WWW-Authenticate": "Bearer"})
+def _unauthorized(message: str) -> Unauthorized:
+    return Unauthorized(message=message)

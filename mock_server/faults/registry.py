@@ -1,25 +1,31 @@
-"""Fault injection for `POST /_mock/faults`: broken webhook deliveries and a failing public API.
+"""The faults of one server (`POST /_mock/faults`): registered, counted down and taken.
 
 Webhook faults are taken when an event is queued (one count per affected event) and act on that
-event: it is dropped, sent twice, held back, sent out of order, or its first attempt is signed or
-framed wrongly. API faults are taken by the public API, one count per request. Everything here is
-defined by the mock; Plangrep documents none of it.
+event as their row in `table.py` says; API faults are taken by the public API, one count per
+request. Everything here is defined by the mock; Plangrep documents none of it.
 """
 
 from __future__ import annotations
 
 import random
 import time
-import typing
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError
+from pydantic import BaseModel, RootModel, ValidationError
 
 from statemachine import format_time
 
-from .models import JsonInt
+from .table import (
+    FAULT_MODES,
+    FRAME_STAGES,
+    ApiErrorFaultRequest,
+    ApiLatencyFaultRequest,
+    FaultHit,
+    WebhookFaultRequest,
+    WebhookTimedFaultRequest,
+    modes,
+)
 
 __all__ = [
     "API_FAULT_MODES",
@@ -28,7 +34,6 @@ __all__ = [
     "SIGNATURE_FAULT_MODES",
     "WEBHOOK_FAULT_MODES",
     "ApiErrorFaultRequest",
-    "ApiFault",
     "ApiLatencyFaultRequest",
     "Fault",
     "FaultCreatedResponse",
@@ -43,103 +48,16 @@ __all__ = [
     "WebhookTimedFaultRequest",
 ]
 
-WebhookFaultMode = Literal[
-    "drop",
-    "duplicate",
-    "delay",
-    "reorder",
-    "wrong_secret",
-    "tampered_body",
-    "stale_timestamp",
-    "future_timestamp",
-    "malformed_signature",
-    "missing_header",
-    "rotated_secret",
-]
-WEBHOOK_FAULT_MODES: tuple[str, ...] = typing.get_args(WebhookFaultMode)
-# the modes that take `seconds`, and the rest (two request models, so the OpenAPI document
-# says exactly which bodies are accepted)
-TimedWebhookFaultMode = Literal["delay", "stale_timestamp", "future_timestamp"]
-UntimedWebhookFaultMode = Literal[
-    "drop",
-    "duplicate",
-    "reorder",
-    "wrong_secret",
-    "tampered_body",
-    "malformed_signature",
-    "missing_header",
-    "rotated_secret",
-]
-API_FAULT_MODES: tuple[str, ...] = ("error", "latency")
+API_FAULT_MODES: tuple[str, ...] = modes("api")
+WEBHOOK_FAULT_MODES: tuple[str, ...] = modes("webhooks")
 FAULT_TARGETS: dict[str, tuple[str, ...]] = {
     "webhooks": WEBHOOK_FAULT_MODES,
     "api": API_FAULT_MODES,
 }
-# modes that change how one attempt is signed or framed: all but the ones that change scheduling
-SIGNATURE_FAULT_MODES: frozenset[str] = frozenset(WEBHOOK_FAULT_MODES) - {
-    "drop",
-    "duplicate",
-    "delay",
-    "reorder",
-}
-# modes whose `seconds` means something, and its default
-_SECONDS_DEFAULTS: dict[str, float] = {
-    "delay": 30.0,  # virtual seconds the event is held back
-    "stale_timestamp": 600.0,  # webhook-timestamp this far in the past (tolerance is 300 s)
-    "future_timestamp": 600.0,  # ... or in the future
-}
-MAX_COUNT = 1_000_000
-MAX_API_LATENCY = 60.0
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-
-class WebhookFaultRequest(_Strict):
-    """Break the next `count` webhook events (of one job, with `jobId`)."""
-
-    target: Literal["webhooks"]
-    mode: UntimedWebhookFaultMode
-    count: JsonInt = Field(1, ge=1, le=MAX_COUNT, description="events affected (default 1)")
-    jobId: str | None = Field(None, description="only events of this job")
-    probability: float = Field(
-        1.0, ge=0.0, le=1.0, allow_inf_nan=False, description="chance per candidate event"
-    )
-    seed: JsonInt | None = Field(None, description="seed for `probability` draws (reproducible)")
-
-
-class WebhookTimedFaultRequest(WebhookFaultRequest):
-    """Hold back the next `count` webhook events, or send them with a timestamp off by
-    `seconds`."""
-
-    mode: TimedWebhookFaultMode  # type: ignore[assignment]
-    seconds: float | None = Field(
-        None,
-        ge=0.0,
-        le=10 * 365 * 86400,
-        allow_inf_nan=False,
-        description="delay: virtual seconds held back (default 30); stale_timestamp / "
-        "future_timestamp: how far the webhook-timestamp is off (default 600)",
-    )
-
-
-class ApiErrorFaultRequest(_Strict):
-    """Answer the next `count` public API requests with a JSON 500 or 503."""
-
-    target: Literal["api"]
-    mode: Literal["error"]
-    status: Literal[500, 503] = 503
-    count: JsonInt = Field(1, ge=1, le=MAX_COUNT)
-
-
-class ApiLatencyFaultRequest(_Strict):
-    """Hold the next `count` public API requests for `seconds` (wall clock) before answering."""
-
-    target: Literal["api"]
-    mode: Literal["latency"]
-    seconds: float = Field(gt=0.0, le=MAX_API_LATENCY, allow_inf_nan=False)
-    count: JsonInt = Field(1, ge=1, le=MAX_COUNT)
+# modes that change how one attempt is signed or framed
+SIGNATURE_FAULT_MODES: frozenset[str] = frozenset(
+    r.name for r in FAULT_MODES.values() if r.stage in FRAME_STAGES
+)
 
 
 class FaultRequest(
@@ -203,25 +121,6 @@ class FaultSpecError(ValueError):
         self.message = message
         self.details = details
         self.valid = valid or {}
-
-
-@dataclass(frozen=True, slots=True)
-class ApiFault:
-    """One API fault taken for one request: `error` (answer `status`) or `latency` (`seconds`)."""
-
-    mode: str
-    status: int | None
-    seconds: float | None
-    fault_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class FaultHit:
-    """One webhook fault taken for one event."""
-
-    mode: str
-    seconds: float | None
-    fault_id: str
 
 
 class Fault:
@@ -340,21 +239,16 @@ class FaultRegistry:
         mode = _known_name(
             body, "mode", modes, f" for target {target!r}", {"validModes": list(modes)}
         )
-        model: type[BaseModel]
-        if target == "webhooks" and mode not in _SECONDS_DEFAULTS and "seconds" in body:
-            allowed = ", ".join(_SECONDS_DEFAULTS)
+        row = FAULT_MODES[mode]
+        timed = [r.name for r in FAULT_MODES.values() if r.seconds_default is not None]
+        if target == "webhooks" and row.seconds_default is None and "seconds" in body:
+            allowed = ", ".join(timed)
             raise FaultSpecError(
                 f"`seconds` does not apply to webhook fault {mode!r}; it applies to {allowed}",
                 [{"field": "seconds", "message": f"only for modes {allowed}"}],
             )
-        if target == "webhooks":
-            model = WebhookTimedFaultRequest if mode in _SECONDS_DEFAULTS else WebhookFaultRequest
-        elif mode == "error":
-            model = ApiErrorFaultRequest
-        else:
-            model = ApiLatencyFaultRequest
         try:
-            spec = model.model_validate(dict(body))
+            spec = row.request.model_validate(dict(body))
         except ValidationError as exc:
             details = _details(exc)
             raise FaultSpecError(
@@ -368,7 +262,7 @@ class FaultRegistry:
         if isinstance(spec, WebhookFaultRequest):
             seconds = spec.seconds if isinstance(spec, WebhookTimedFaultRequest) else None
             if seconds is None:
-                seconds = _SECONDS_DEFAULTS.get(spec.mode)
+                seconds = row.seconds_default
             fault = Fault(
                 fault_id,
                 "webhooks",
@@ -430,7 +324,7 @@ class FaultRegistry:
             hits.append(FaultHit(f.mode, f.seconds, f.id))
         return hits
 
-    def take_api_fault(self, path: str) -> ApiFault | None:
+    def take_api_fault(self, path: str) -> FaultHit | None:
         """The next API fault for a public API request (oldest first), consuming one count.
 
         Control API paths (`/_mock/...`) are never faulted, so tests can always reach it.
@@ -441,5 +335,5 @@ class FaultRegistry:
             if f.target == "api" and f.remaining > 0:
                 f.remaining -= 1
                 f.applied += 1
-                return ApiFault(f.mode, f.status, f.seconds, f.id)
+                return FaultHit(f.mode, f.seconds, f.id, f.status)
         return None
