@@ -40,12 +40,13 @@ class TermFinder:
     """Finds a query's terms (each a sequence of folded words) in texts."""
 
     def __init__(self, terms: Sequence[Sequence[str]]) -> None:
-        alternatives = [r"\W+".join(re.escape(w) for w in words) for words in terms if words]
+        # the tokenizer splits at "_" too, which Python's \w counts as a word character
+        alternatives = [r"[\W_]+".join(re.escape(w) for w in words) for words in terms if words]
         # longer terms first, so a phrase wins over its own first word
         alternatives.sort(key=len, reverse=True)
         self.count = len(alternatives)
         self._pattern = (
-            re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)")
+            re.compile(r"(?<![^\W_])(?:" + "|".join(alternatives) + r")(?![^\W_])")
             if alternatives
             else None
         )
