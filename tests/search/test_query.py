@@ -89,8 +89,9 @@ _SYNTAX = st.sampled_from(
     ['"', "'", "(", ")", "*", "^", ":", "-", "+", "AND", "OR", "NOT", "NEAR", "NEAR(", ",",
      "{", "}", "\\", "\x00", "\ud800", "\udfff", "\U0001f6d2", "\u0301", "\u200b", " ", "\n"]
 )  # fmt: skip
+ANY_CHAR = st.characters(exclude_categories=[])  # lone surrogates and NUL too
 QUERIES = st.one_of(
-    st.text(min_size=1, max_size=300),
+    st.text(ANY_CHAR, min_size=1, max_size=300),
     st.lists(st.one_of(_SYNTAX, st.text(max_size=8)), min_size=1, max_size=40).map("".join),
 ).filter(bool)
 
@@ -107,8 +108,8 @@ def searched() -> SourceIndex:
 @given(
     query=QUERIES,
     max_hits=st.integers(1, MAX_HITS),
-    sheet=st.none() | st.text(max_size=10),
-    file_name=st.none() | st.text(max_size=10),
+    sheet=st.none() | st.text(ANY_CHAR, max_size=10),
+    file_name=st.none() | st.text(ANY_CHAR, max_size=10),
 )
 def test_no_query_raises(
     searched: SourceIndex, query: str, max_hits: int, sheet: str | None, file_name: str | None
@@ -124,7 +125,7 @@ def test_no_query_raises(
 
 
 @settings(max_examples=50, deadline=None)
-@given(query=st.text(min_size=1, max_size=50).map(lambda s: s * 2000))
+@given(query=st.text(ANY_CHAR, min_size=1, max_size=50).map(lambda s: s * 2000))
 def test_huge_queries_do_not_raise(searched: SourceIndex, query: str) -> None:
     result = searched.search(query)
     assert result.hit_count <= 10
@@ -140,3 +141,36 @@ def test_any_word_of_a_text_finds_that_text(word: str) -> None:
     assert hits and hits[0].uri.endswith("/reg_1")
     # snippets come from the NFC form of the text (a compatibility ideograph is normalized)
     assert unicodedata.normalize("NFC", word) in hits[0].snippet
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    title=st.text(ANY_CHAR, max_size=40),
+    text=st.text(ANY_CHAR, max_size=400),
+    keyword=st.text(ANY_CHAR, max_size=12),
+    facet_text=st.text(ANY_CHAR, max_size=100),
+    query=QUERIES,
+)
+def test_any_source_text_indexes_and_searches(
+    title: str, text: str, keyword: str, facet_text: str, query: str
+) -> None:
+    from mock_server.search import SearchSource, SourceFacet
+
+    index = SourceIndex()
+    index.add(
+        [
+            SearchSource(
+                uri="u",
+                type="specification",
+                title=title,
+                text=text,
+                keywords=(keyword,),
+                facets=(SourceFacet("f", title, facet_text),),
+                sheet_number=keyword,
+                file_name=title,
+            )
+        ]
+    )
+    for q in (query, text[:30] or "x", keyword or "x"):
+        for hit in index.search(q, max_hits=5).hits:
+            assert hit.uri == "u"
