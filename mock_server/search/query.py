@@ -1,6 +1,7 @@
 """From what a user types to a safe FTS5 MATCH expression.
 
-Users type words and "quoted phrases". Nothing they type is FTS5 syntax: AND, OR, NOT, NEAR,
+Users type words and "quoted phrases"; consecutive numbers are a phrase too (`03 30 00` is a
+section number, not three numbers anywhere). Nothing they type is FTS5 syntax: AND, OR, NOT, NEAR,
 `*`, `^`, `:`, `+`, `-`, parentheses and any other punctuation are literal text. Each word and
 each phrase becomes one FTS5 string (double-quoted, embedded quotes doubled), which FTS5
 tokenizes like the indexed text: punctuation inside a word splits it into a phrase, so `A-101`
@@ -66,8 +67,17 @@ def _parts(text: str) -> list[tuple[str, bool]]:
         inside = i % 2 == 1 and not (unmatched_last and i == len(pieces) - 1)
         if inside:
             out.append((" ".join(piece.split()), True))
-        else:
-            out.extend((word, False) for word in piece.split())
+            continue
+        run: list[str] = []  # consecutive numbers: "03 30 00" is one section number
+        for word in [*piece.split(), ""]:
+            if word.isascii() and word.isdigit():
+                run.append(word)
+                continue
+            if run:
+                out.append((" ".join(run), len(run) > 1))
+                run = []
+            if word:
+                out.append((word, False))
     return out
 
 

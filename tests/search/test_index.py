@@ -94,6 +94,8 @@ def test_sheet_and_section_numbers_match_as_typed_and_without_separators(
         assert index.search(q).hits[0].uri == rid(2), q
     for q in ["03 30 00", "033000"]:
         assert index.search(q).hits[0].uri == spec_uri("spec_1"), q
+    # the numbers of a section number are a phrase: not found apart, in another order
+    assert index.search("00 30 03").hits == ()
     assert index.search("R-19").hits[0].uri == rid(1)
 
 

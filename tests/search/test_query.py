@@ -35,6 +35,17 @@ def test_words_and_quoted_phrases() -> None:
     assert texts("“curly quotes” too") == [("curly quotes", True), ("too", False)]
 
 
+def test_consecutive_numbers_are_one_phrase() -> None:
+    assert texts("section 03 30 00 concrete 7 days") == [
+        ("section", False),
+        ("03 30 00", True),
+        ("concrete", False),
+        ("7", False),
+        ("days", False),
+    ]
+    assert texts("09 21") == [("09 21", True)]
+
+
 def test_an_unmatched_quote_is_a_separator() -> None:
     assert texts('fire "rated door') == [("fire", False), ("rated", False), ("door", False)]
 
