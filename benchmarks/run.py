@@ -15,6 +15,7 @@ Figures (the keys of `--json`, whose last printed line is one JSON object with e
   simulate_jobs, simulate_seconds, simulate_jobs_per_s, simulate_peak_rss_mb
   webhook_deliveries_per_s                                           benchmarks/bench_webhooks.py
   contract_examples_per_s                                            check_client, reference client
+  source_search_p99_ms                 SourceIndex.search, 10k regions + 1k spec sections, one core
 
 A figure that cannot be measured (a part not built yet) is null, and the table says why. Every
 requests/s figure of one run comes from the same load generator (wrk if on PATH). `--quick`
@@ -63,6 +64,7 @@ KEYS: tuple[str, ...] = (
     "simulate_peak_rss_mb",
     "webhook_deliveries_per_s",
     "contract_examples_per_s",
+    "source_search_p99_ms",
 )
 
 
@@ -90,6 +92,7 @@ GOALS: dict[str, Goal] = {
     "simulate_peak_rss_mb": Goal("<=", 300),
     "webhook_deliveries_per_s": Goal(">=", 1_000),
     "contract_examples_per_s": Goal(">=", 50),
+    "source_search_p99_ms": Goal("<=", 20),  # issue 14, on one core
 }
 FLAT_GOAL = Goal("<=", 1.5)  # transition_us_100k / transition_us_1k: "flat from 1k to 100k"
 
@@ -106,6 +109,7 @@ BASELINES: dict[str, str] = {
     "simulate_jobs": "simulate(N, scenario='random', seed=1), child process on one core",
     "webhook_deliveries_per_s": "signed deliveries to a local aiohttp receiver",
     "contract_examples_per_s": "check_client(wait_for_job), whole call incl. server start",
+    "source_search_p99_ms": "CPU ms per query, 400 varied queries x 3, 16k chunks, 1 core",
 }
 
 
@@ -217,12 +221,23 @@ def run(
         extra["contract_examples"] = d["examples"]
         extra["contract_search_examples_per_s"] = d["search_examples_per_s"]
 
+    def search() -> None:
+        from benchmarks.bench_search import measure_search
+
+        d = measure_search(quick=quick)
+        fig["source_search_p99_ms"] = d["source_search_p99_ms"]
+        extra["source_search_p50_ms"] = d["source_search_p50_ms"]
+        extra["source_search_qps"] = d["source_search_qps"]
+        extra["source_search_wall_p99_ms"] = d["wall_p99_ms"]
+        extra["source_search_chunks"] = d["chunks"]
+
     step("GET /jobs/{jobId} requests/s", polling, *[k for k in KEYS if k.startswith("poll")],
          "bare_aiohttp_rps", "pytest_httpserver_rps")  # fmt: skip
     step("fixture start + stop", fixture, "fixture_start_stop_ms",
          "pytest_httpserver_start_stop_ms", "fixture_speedup_vs_pytest_httpserver")  # fmt: skip
     step("webhook deliveries", webhooks, "webhook_deliveries_per_s")
     step("contract kit", contract, "contract_examples_per_s")
+    step("source search", search, "source_search_p99_ms")
     return fig, extra
 
 
@@ -271,7 +286,8 @@ def render_table(fig: dict[str, Any], extra: dict[str, Any], quick: bool) -> str
             f"  flat: goal {FLAT_GOAL}: {'met' if ok else 'NOT met'}"
         )
     more = ("bare_aiohttp_p99_ms", "pytest_httpserver_p99_ms", "poll_rps_uvloop",
-            "poll_p99_ms_uvloop", "uvloop_speedup", "contract_search_examples_per_s")  # fmt: skip
+            "poll_p99_ms_uvloop", "uvloop_speedup", "contract_search_examples_per_s",
+            "source_search_p50_ms", "source_search_qps", "source_search_wall_p99_ms")  # fmt: skip
     for k in more:
         if extra.get(k) is not None:
             rows.append(f"{k:<38}{_fmt(extra[k]):>12}")
