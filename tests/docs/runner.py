@@ -15,13 +15,14 @@ HTML comment directly before the fence says why not: `<!-- not-executed: REASON 
   answers. The page's python blocks run in order in one Python namespace (another process). The
   two languages do not share variables.
 - `<!-- run: pytest -->` before a python block runs it as a test module with pytest (a test that
-  uses the `plangrep_mock` fixture, say); it must pass.
+  uses the `plangrep_mock` fixture, say; a page's test modules share one pytest run); it must pass.
 - `<!-- expected-output -->` before a ```text block makes it the expected standard output of the
   executed block just above it. `...` inside a line matches anything on that line; a line that is
   only `...` matches any number of lines.
 - A page fails when a block exits non-zero (a failing command, an undefined variable, an exception,
-  a failing pytest run), when an expected output differs, when a block does not finish within the
-  time limit, or when the server answered a 5xx because it raised.
+  a failing pytest run), when an expected output differs, when the page's bash, python or pytest
+  run does not finish within the time limit (two minutes each), or (checked by the caller, with
+  the server's `server_errors()`) when the server raised while answering.
 
 `python -m tests.docs.runner PAGE.md ...` runs pages by hand and prints what each block printed.
 """
