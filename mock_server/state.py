@@ -10,6 +10,7 @@ Other parts of the server (webhooks, uploads) plug in through this object:
 - `state.complete_resolver`: `fn(state, job, body) -> (include, failed)`, set by the uploads part,
   resolves the whole complete-uploads body (documentIds, directUploads, multipartUploads,
   failedUploads); without it only `documentIds` is understood.
+- `state.content`: the synthetic content (`mock_server.content.ContentStore`).
 - `state.api_faults`: an object with `take_api_fault(path) -> fault | None` (fault: `mode`
   "error" or "latency", `status`, `seconds`), set by the faults part; the public API consults it
   once per public request.
@@ -28,6 +29,7 @@ from statemachine import Clock, Engine, ScenarioRegistry, load_scenario_dir
 from statemachine.engine import Job, JobFile, Project, TransitionRecord
 
 from .config import ALL_SCOPES, KeySpec, MockConfig
+from .content import ContentStore, load_content_packs
 from .idempotency import IdempotencyStore
 from .journal import Journal, ViolationLog
 from .polling import PollTracker
@@ -141,6 +143,9 @@ class MockState:
         # fails early with UnknownScenario if the default scenario does not exist
         self.scenarios.get(config.scenario)
         self.keys = KeyRegistry(config.api_keys)
+        # the synthetic extracted content, generated when a result or a read asks; a bad
+        # content pack fails here, early (ContentPackError is a ValueError)
+        self.content = ContentStore(config.seed, load_content_packs(config.content_packs))
         self.journal = Journal(config.journal_size)
         self.violations = ViolationLog()
         self.idempotency = IdempotencyStore()
@@ -187,6 +192,7 @@ class MockState:
         self.idempotency.clear()
         self.polls.clear()
         self.job_json_cache.clear()
+        self.content.clear()
         for fn in list(self.on_reset):
             fn(self)
 
