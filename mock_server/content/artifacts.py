@@ -227,11 +227,15 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 class ArtifactIndex:
-    """The artifacts of some documents (a job's, or a project's), by path."""
+    """The artifacts of some documents, by path: a job's (`project_reads=False`: only those its
+    result lists, of documents, sheets, specifications and docs, as the docs allow) or a
+    project's (every entity's, regions and sections included)."""
 
     __slots__ = ("_by_path", "scope")
 
-    def __init__(self, scope: str, documents: Iterable[DocumentContent]) -> None:
+    def __init__(
+        self, scope: str, documents: Iterable[DocumentContent], *, project_reads: bool
+    ) -> None:
         self.scope = scope  # for error messages: "job job_..." or "project proj_..."
         by_path: dict[str, tuple[Artifact, Target]] = {}
 
@@ -243,11 +247,11 @@ class ArtifactIndex:
             add(doc.artifacts, doc)
             for sheet in doc.sheets:
                 add(sheet.artifacts, sheet)
-                for region in sheet.regions:
+                for region in sheet.regions if project_reads else ():
                     add(region.artifacts, region)
             for spec in doc.specifications:
                 add(spec.artifacts, spec)
-                for section in spec.sections:
+                for section in spec.sections if project_reads else ():
                     add(section.artifacts, section)
             for d in doc.docs:
                 add(d.artifacts, d)

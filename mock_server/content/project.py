@@ -158,7 +158,9 @@ class ProjectContent:
     def artifacts(self) -> ArtifactIndex:
         """The artifacts this project's entities hand out (no other project's)."""
         if self._artifacts is None:
-            self._artifacts = ArtifactIndex(f"project {self.project_id}", self.documents)
+            self._artifacts = ArtifactIndex(
+                f"project {self.project_id}", self.documents, project_reads=True
+            )
         return self._artifacts
 
     # ------------------------------------------------------------------ summary

@@ -37,7 +37,9 @@ class JobContent:
     @property
     def artifacts(self) -> ArtifactIndex:
         if self._artifacts is None:
-            self._artifacts = ArtifactIndex(f"job {self.job_id}", self.documents)
+            self._artifacts = ArtifactIndex(
+                f"job {self.job_id}", self.documents, project_reads=False
+            )
         return self._artifacts
 
 
