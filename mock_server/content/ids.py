@@ -15,6 +15,7 @@ __all__ = ["IdSource", "stable_seed"]
 
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 _PAIRS = [a + b for a in _ALPHABET for b in _ALPHABET]
+_SHIFTS = tuple(range(120, -1, -10))  # 13 pairs of 10 bits
 
 
 def stable_seed(*parts: object) -> int:
@@ -35,4 +36,4 @@ class IdSource:
     def new(self, prefix: str) -> str:
         bits = self._rng.getrandbits(130)
         p = _PAIRS
-        return prefix + "".join(p[(bits >> shift) & 1023] for shift in range(120, -1, -10))
+        return prefix + "".join([p[(bits >> shift) & 1023] for shift in _SHIFTS])

@@ -65,6 +65,7 @@ class ProjectContent:
         self._by_id: dict[EntityKind, dict[str, Entity]] = {
             kind: {e.entity_id: e for e in items} for kind, items in self._lists.items()
         }
+        self._file_refs = [f.file for f in self.files]
         self._sheet_file = {s.sheet_id: s.file.file_id for s in self.sheets}
         self._regions_of: dict[str, tuple[Region, ...]] = {
             s.sheet_id: s.regions for s in self.sheets
@@ -121,7 +122,7 @@ class ProjectContent:
         """The entities of `kind` (or `items`, e.g. one sheet's regions) that pass `query`'s
         applicable filters, in the stable order. Without filters, the stored list itself."""
         base: Sequence[Entity] = self._lists[kind] if items is None else items
-        test = query.predicate(kind, self._files_of_sheets)
+        test = query.predicate(kind, self._files_of_sheets, self._file_refs)
         if test is None:
             return base
         return [e for e in base if test(e)]
@@ -129,7 +130,7 @@ class ProjectContent:
     def matches(self, kind: EntityKind, entity: Entity, query: EntityQuery) -> bool:
         """Whether one entity passes the filters (the single-entity reads take them too: "returns
         the sheet only if ...")."""
-        test = query.predicate(kind, self._files_of_sheets)
+        test = query.predicate(kind, self._files_of_sheets, self._file_refs)
         return test is None or test(entity)
 
     def _files_of_sheets(self, sheet_ids: frozenset[str]) -> frozenset[str]:

@@ -12,10 +12,11 @@ sections and docs keeps the entities of the files those sheets belong to.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
+from typing import Any
 
-from .entities import Doc, Entity, EntityKind, Region, Sheet, Specification, SpecSection
+from .entities import Entity, EntityKind, FileRef
 from .errors import InvalidQuery
 
 __all__ = ["APPLICABLE", "CLASSIFICATIONS", "EntityQuery"]
@@ -50,6 +51,21 @@ _PARAMS = {
     "docType": "doc_type",
 }
 _INTS = frozenset({"pageNumber", "pageStart", "pageEnd"})
+# filters on the parent file (status too, except on docs)
+_FILE_LEVEL = frozenset({"file_id", "file_name", "classification", "status"})
+
+
+def _both(a: Callable[[Any], bool], b: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    return lambda e: a(e) and b(e)
+
+
+class _Holder:
+    """Stands in for an entity of one file while the per-file filters are decided."""
+
+    __slots__ = ("file",)
+
+    def __init__(self, file: FileRef) -> None:
+        self.file = file
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,106 +141,80 @@ class EntityQuery:
         ]
 
     def predicate(
-        self, kind: EntityKind, sheet_files: Callable[[frozenset[str]], frozenset[str]]
+        self,
+        kind: EntityKind,
+        sheet_files: Callable[[frozenset[str]], frozenset[str]],
+        files: Sequence[FileRef],
     ) -> Callable[[Entity], bool] | None:
         """One function that tells whether an entity of `kind` passes every applicable filter;
-        None when no filter applies. `sheet_files` maps sheet ids to their files' ids."""
-        tests: list[Callable[[Entity], bool]] = []
+        None when no filter applies. `sheet_files` maps sheet ids to their files' ids; `files`
+        are the project's files: the filters on the parent file are decided once per file, so
+        an entity costs one set look-up for all of them."""
+        tests: list[Callable[[Any], bool]] = []
         applicable = APPLICABLE[kind]
         given = [name for name in self.given() if name in applicable]
+        per_file = [
+            n
+            for n in given
+            if n in _FILE_LEVEL and not (n == "status" and kind is EntityKind.DOCS)
+        ]
+        if per_file:
+            file_tests = [self._test(kind, n, sheet_files) for n in per_file]
+            allowed = frozenset(f.file_id for f in files if all(t(_Holder(f)) for t in file_tests))
+            tests.append(lambda e: e.file.file_id in allowed)
         for name in given:
-            tests.append(self._test(kind, name, sheet_files))
+            if name not in per_file:
+                tests.append(self._test(kind, name, sheet_files))
         if not tests:
             return None
-        if len(tests) == 1:
-            return tests[0]
-        return lambda e: all(t(e) for t in tests)
+        test = tests[0]
+        for more in tests[1:]:
+            test = _both(test, more)
+        return test
 
     def _test(
         self,
         kind: EntityKind,
         name: str,
         sheet_files: Callable[[frozenset[str]], frozenset[str]],
-    ) -> Callable[[Entity], bool]:
+    ) -> Callable[[Any], bool]:
+        # entities are Any here: each list holds one entity type, and these run per entity, so
+        # they read attributes directly (no isinstance checks)
         value = getattr(self, name)
         if name == "sheets":
-            if kind is EntityKind.SHEETS:
-                return lambda e: _sheet(e).sheet_id in value
-            if kind is EntityKind.REGIONS:
-                return lambda e: _region(e).sheet_id in value
+            if kind in (EntityKind.SHEETS, EntityKind.REGIONS):
+                return lambda e: e.sheet_id in value
             files = sheet_files(value)
-            return lambda e: _file_id(e) in files
+            return lambda e: e.file.file_id in files
         if name == "file_id":
-            return lambda e: _file_id(e) == value
+            return lambda e: e.file.file_id == value
         if name == "file_name":
             needle = value.lower()
-            return lambda e: needle in _file_name(e).lower()
+            return lambda e: needle in e.file.file_name.lower()
         if name == "classification":
-            return lambda e: _classification(e) == value
+            return lambda e: e.file.classification == value
         if name == "status":
             if kind is EntityKind.DOCS:
-                return lambda e: _doc(e).status == value
-            return lambda e: _file_status(e) == value
+                return lambda e: e.status == value
+            return lambda e: e.file.status == value
         if name == "page_number":
-            return lambda e: _page_number(e) == value
+            return lambda e: e.page_number == value
         if name == "sheet_number":
-            return lambda e: _sheet(e).sheet_number == value
+            return lambda e: e.sheet_number == value
         if name == "sheet_id":
-            return lambda e: _region(e).sheet_id == value
+            return lambda e: e.sheet_id == value
         if name == "region_type":
-            return lambda e: _region(e).region_type == value
+            return lambda e: e.region_type == value
         if name == "drawing_type":
-            return lambda e: value in (_region(e).drawing_type, _region(e).discipline)
+            return lambda e: e.drawing_type == value or e.discipline == value
         if name == "layout_type":
-            return lambda e: _region(e).layout_type == value
+            return lambda e: e.layout_type == value
         if name == "section_number":
-            return lambda e: _spec_like(e).section_number == value
+            return lambda e: e.section_number == value
         if name == "page_start":
-            return lambda e: _spec_like(e).page_start >= value
+            return lambda e: e.page_start >= value
         if name == "page_end":
-            return lambda e: _spec_like(e).page_end <= value
+            return lambda e: e.page_end <= value
         if name == "doc_type":
-            return lambda e: _doc(e).doc_type == value
+            return lambda e: e.doc_type == value
         raise AssertionError(f"unknown filter {name}")
-
-
-# typed accessors: each list holds one entity type, so these never see another
-def _sheet(e: Entity) -> Sheet:
-    assert isinstance(e, Sheet)
-    return e
-
-
-def _region(e: Entity) -> Region:
-    assert isinstance(e, Region)
-    return e
-
-
-def _doc(e: Entity) -> Doc:
-    assert isinstance(e, Doc)
-    return e
-
-
-def _spec_like(e: Entity) -> Specification | SpecSection:
-    assert isinstance(e, Specification | SpecSection)
-    return e
-
-
-def _file_id(e: Entity) -> str:
-    return e.file.file_id
-
-
-def _file_name(e: Entity) -> str:
-    return e.file.file_name
-
-
-def _classification(e: Entity) -> str:
-    return e.file.classification
-
-
-def _file_status(e: Entity) -> str:
-    return e.file.status
-
-
-def _page_number(e: Entity) -> int:
-    assert isinstance(e, Sheet | Region)
-    return e.page_number
