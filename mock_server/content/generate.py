@@ -12,7 +12,7 @@ Rules (defined by the mock; docs/content.md restates them):
   names and ids do not depend on which other pages failed. Then only successful pages produce
   entities; each failed page produces an `errors` entry.
 - Sheets: sheet numbers by discipline and drawing type (`A-101` a plan, `A-501` a detail sheet,
-  `M-001`/`G-001` the front sheets), a cover sheet `G-001` first in sets of 6 or more drawings.
+  `E-401` a diagram), a cover sheet `G-001` first in sets of 6 or more drawings.
   Drawing pages of a file that is neither `plans` nor `mixed` carry no sheet number (null, with
   a `sheet_number_not_detected` warning). Each sheet has 1-5 regions, the last its title block.
 - Specifications: the specification pages are cut into runs; each run is one MasterFormat section
