@@ -10,6 +10,7 @@ import shlex
 import signal
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from statemachine import render_diagram, simulate
@@ -83,6 +84,14 @@ def _add_serve_parser(sub: Any) -> None:
     )
     opt("--webhook-timeout", "WEBHOOK_TIMEOUT", "10", "webhook delivery timeout in s (default 10)")
     opt("--webhook-retries", "WEBHOOK_RETRIES", "0", "webhook retries (default 0)")
+    serve.add_argument(
+        "--content-pack",
+        action="append",
+        default=None,
+        metavar="PATH",
+        help="a JSON content pack fixing the content of files by name (repeatable; a later pack "
+        f"wins); {ENV_PREFIX}CONTENT_PACK takes paths separated by {os.pathsep!r}",
+    )
 
 
 def _number(name: str, raw: str, kind: Callable[[str], Any]) -> Any:
@@ -97,6 +106,9 @@ def config_from_args(args: argparse.Namespace) -> MockConfig:
     keys = args.api_key
     if keys is None:
         keys = (_env("API_KEY") or "").split()
+    packs = args.content_pack
+    if packs is None:
+        packs = [p for p in (_env("CONTENT_PACK") or "").split(os.pathsep) if p]
     return MockConfig(
         host=args.host,
         port=_number("--port", args.port, int),
@@ -111,6 +123,7 @@ def config_from_args(args: argparse.Namespace) -> MockConfig:
         strict_webhook_urls=bool(args.strict_webhook_urls),
         webhook_timeout=_number("--webhook-timeout", args.webhook_timeout, float),
         webhook_retries=_number("--webhook-retries", args.webhook_retries, int),
+        content_packs=tuple(Path(p) for p in packs),
     )
 
 
@@ -228,7 +241,7 @@ def _run_serve(args: argparse.Namespace) -> int:
         config = config_from_args(args)
         from .state import MockState
 
-        MockState(config)  # fails early on an unknown scenario
+        MockState(config)  # fails early on an unknown scenario or a bad content pack
     except (ValueError, UnknownScenario) as exc:
         print(f"plangrep-mock serve: {exc}", file=sys.stderr)
         return 2

@@ -1,9 +1,10 @@
 """The server's state: everything one mock server holds, under `app[STATE_KEY]`.
 
 Like a moto backend, it has no HTTP in it: the engine, the keys, the journal and violations, the
-idempotency store, the polling rule's memory, signed storage, the faults and the webhook
-dispatcher. Each part is built here and reset here (`reset()`), explicitly; `create_app` adds
-the HTTP side (middleware, endpoints, the dispatcher's session and the realtime ticker).
+idempotency store, the polling rule's memory, signed storage, the synthetic content, the faults
+and the webhook dispatcher. Each part is built here and reset here (`reset()`), explicitly;
+`create_app` adds the HTTP side (middleware, endpoints, the dispatcher's session and the
+realtime ticker).
 
 `subscribe(fn)` adds a transition subscriber `fn(record, obj)` that follows the engine across
 resets (the contract kit and tests use it); the parts above are subscribed by the state itself.
@@ -30,6 +31,7 @@ from statemachine import (
 )
 
 from .config import ALL_SCOPES, KeySpec, MockConfig
+from .content import ContentStore, load_content_packs
 from .faults import FaultRegistry
 from .http.idempotency import IdempotencyStore
 from .journal import Journal, ViolationLog
@@ -123,6 +125,9 @@ class MockState:
         self.idempotency = IdempotencyStore()
         self.polls = PollTracker(config.poll_interval)
         self.storage = Storage(StorageSettings.from_config(config))
+        # the synthetic extracted content, generated when a result or a read asks; a bad
+        # content pack fails here, early (ContentPackError is a ValueError)
+        self.content = ContentStore(config.seed, load_content_packs(config.content_packs))
         self.faults = FaultRegistry()
         self.server_errors: list[BaseException] = []
         # job id -> (what the Job object depends on, its serialized `{"job": ...}`)
@@ -186,6 +191,7 @@ class MockState:
         self.polls.clear()
         self.job_json_cache.clear()
         self.storage.clear()
+        self.content.clear()
         self.faults.clear()
         self.webhooks.reset(self.engine)
 

@@ -239,6 +239,9 @@ def run_page(
     result = PageResult(page.path)
     with tempfile.TemporaryDirectory(prefix="plangrep-docs-") as tmp:
         cwd = workdir or Path(tmp)
+        if workdir is None:
+            # examples name the repository's data files as from its root (fixtures/...)
+            (cwd / "fixtures").symlink_to(ROOT / "fixtures", target_is_directory=True)
         env = _environment(origin)
         bash = [b for b in page.executed if b.kind == "bash"]
         python = [b for b in page.executed if b.kind == "python" and b.marker != "run"]
