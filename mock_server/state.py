@@ -35,7 +35,7 @@ from .content import ContentStore, load_content_packs
 from .faults import FaultRegistry
 from .http.idempotency import IdempotencyStore
 from .journal import Journal, ViolationLog
-from .polling import PollTracker
+from .polling import SeenBook
 from .public.serialize import job_json
 from .storage import Storage, StorageSettings
 from .webhooks.dispatcher import WebhookDispatcher
@@ -123,7 +123,7 @@ class MockState:
         self.journal = Journal(config.journal_size)
         self.violations = ViolationLog()
         self.idempotency = IdempotencyStore()
-        self.polls = PollTracker(config.poll_interval)
+        self.polls = SeenBook(config.poll_interval)
         self.storage = Storage(StorageSettings.from_config(config))
         # the synthetic extracted content, generated when a result or a read asks; a bad
         # content pack fails here, early (ContentPackError is a ValueError)

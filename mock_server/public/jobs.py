@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from statemachine import (
-    TERMINAL_STATUSES,
     CommandRejected,
     InvalidTransition,
     Job,
@@ -21,6 +20,7 @@ from statemachine import (
     UnknownScenario,
 )
 
+from ..contract.rules import Finding, judge_cancel, judge_poll, judge_resume
 from ..errors import (
     Conflict,
     TooManyRequests,
@@ -160,61 +160,58 @@ async def list_jobs(request: web.Request, principal: Principal) -> web.Response:
 async def get_job(request: web.Request, principal: Principal) -> web.Response:
     state = request.app[STATE_KEY]
     job = get_job_for(request, principal, request.match_info["jobId"])
+    seen = state.polls.of(principal.api_key, job.id)
+    now = state.engine.now
     policy = state.config.polling
     if policy != "off":
-        _apply_polling_rule(state, principal, job, enforce=policy == "enforce")
-    state.polls.answered(
-        principal.api_key,
-        job.id,
-        state.engine.now,
-        terminal=job.state in TERMINAL_STATUSES,
-        status=job.state,
-    )
+        for finding in judge_poll(seen, now, interval=state.polls.interval):
+            _record(state, principal, job, finding)
+            if finding.rule == "polling_too_fast" and policy == "enforce":
+                # refused, so it does not count as a poll: the interval runs from the last
+                # answered one
+                raise TooManyRequests(
+                    code="polling_too_fast",
+                    message=f"{job.id} was polled {_secs(finding.facts['gap'])} s after the last "
+                    f"answered poll; wait at least {_secs(finding.facts['interval'])} s between "
+                    "polls (10-30 s recommended)",
+                    retry_after=finding.facts["wait"],
+                    fields={"retryAfterSeconds": finding.facts["wait"]},
+                )
+    seen.polled(now, status=job.state)
     return web.Response(body=job_body(state, job), content_type="application/json")
 
 
-def _job_violation(
-    state: MockState, principal: Principal, job: Job, rule: str, message: str
-) -> None:
-    """Record, as of now, that this key broke one of Plangrep's rules about `job`."""
-    state.violations.record(
-        rule, at=state.engine.now, job_id=job.id, api_key=principal.api_key, message=message
-    )
-
-
-def _apply_polling_rule(
-    state: MockState, principal: Principal, job: Job, *, enforce: bool
-) -> None:
-    now = state.engine.now
-    decision = state.polls.check(principal.api_key, job.id, now)
-    interval = state.polls.interval
-    if decision.after_terminal:
-        _job_violation(
-            state,
-            principal,
-            job,
-            "poll_after_terminal",
+def _record(state: MockState, principal: Principal, job: Job, finding: Finding) -> None:
+    """Record, as of now, that this key broke one of the registry's rules about `job`."""
+    facts = finding.facts
+    if finding.rule == "polling_too_fast":
+        message = (
+            f"{job.id} was polled twice within {_secs(facts['gap'])} s; Plangrep asks for at "
+            f"least {_secs(facts['interval'])} s between polls"
+        )
+    elif finding.rule == "poll_after_terminal":
+        message = (
             f"{job.id} was polled again after it had been served the terminal status "
-            f"{job.state}; Plangrep asks clients to stop polling at the first terminal status",
+            f"{facts['served']}; Plangrep asks clients to stop polling at the first terminal "
+            "status"
         )
-    if decision.too_fast:
-        since = decision.since_last or 0.0
-        _job_violation(
-            state,
-            principal,
-            job,
-            "polling_too_fast",
-            f"{job.id} was polled twice within {_secs(since)} s; Plangrep asks for at "
-            f"least {_secs(interval)} s between polls",
+    elif finding.rule == "resume_not_blocked":
+        message = (
+            f"{job.id} was resumed while {facts['status']} although this key was last shown "
+            "another status; resume only a job last shown blocked_insufficient_credits"
         )
-        if enforce:
-            raise TooManyRequests(
-                code="polling_too_fast",
-                message=f"{job.id} was polled {_secs(since)} s after the last answered poll; "
-                f"wait at least {_secs(interval)} s between polls (10-30 s recommended)",
-                retry_after=decision.retry_after,
-                fields={"retryAfterSeconds": decision.retry_after},
-            )
+    else:
+        message = (
+            f"{job.id} was cancelled after this key had been shown its terminal status "
+            f"{facts['status']}; a terminal job cannot be cancelled"
+        )
+    state.violations.record(
+        finding.rule,
+        at=state.engine.now,
+        job_id=job.id,
+        api_key=principal.api_key,
+        message=message,
+    )
 
 
 def _secs(x: float) -> str:
@@ -224,48 +221,34 @@ def _secs(x: float) -> str:
 async def resume_job(request: web.Request, principal: Principal) -> web.Response:
     state = request.app[STATE_KEY]
     job = get_job_for(request, principal, request.match_info["jobId"])
+    seen = state.polls.of(principal.api_key, job.id)
     try:
         state.engine.resume(job)
     except InvalidTransition:
-        # A client that last saw the job blocked raced with someone else's resume: not its fault.
-        if state.polls.last_status(principal.api_key, job.id) != _BLOCKED:
-            _job_violation(
-                state,
-                principal,
-                job,
-                "resume_not_blocked",
-                f"{job.id} was resumed while {job.state} although this key was last "
-                "shown another status; resume only a job last shown blocked_insufficient_credits",
-            )
-        # the 409 tells the key the current status (currentStatus)
-        state.polls.shown(principal.api_key, job.id, job.state, terminal=job.terminal)
+        finding = judge_resume(seen, job.state)
+        if finding is not None:
+            _record(state, principal, job, finding)
+        seen.shown(job.state)  # the 409 tells the key the current status (currentStatus)
         raise Conflict(
             code="job_not_blocked",
             message=f"cannot resume {job.id}: its status is {job.state}; resume needs "
             "blocked_insufficient_credits",
             current_status=job.state,
         ) from None
-    state.polls.shown(principal.api_key, job.id, job.state, terminal=job.terminal)
+    seen.shown(job.state)
     return json_response({"job": job_json(state, job)})
 
 
 async def cancel_job(request: web.Request, principal: Principal) -> web.Response:
     state = request.app[STATE_KEY]
     job = get_job_for(request, principal, request.match_info["jobId"])
+    seen = state.polls.of(principal.api_key, job.id)
     try:
         outcome = state.engine.cancel(job)
     except InvalidTransition:
-        # Only a key that was already shown the terminal status broke the contract; a cancel
-        # that races with the job's own ending is answered 409 but is not the client's fault.
-        if state.polls.served_terminal(principal.api_key, job.id):
-            _job_violation(
-                state,
-                principal,
-                job,
-                "cancel_not_cancellable",
-                f"{job.id} was cancelled after this key had been shown its terminal "
-                f"status {job.state}; a terminal job cannot be cancelled",
-            )
+        finding = judge_cancel(seen, job.state)
+        if finding is not None:
+            _record(state, principal, job, finding)
         raise Conflict(
             code="job_not_cancellable",
             message=f"cannot cancel {job.id}: its status {job.state} is terminal; only "
@@ -273,7 +256,7 @@ async def cancel_job(request: web.Request, principal: Principal) -> web.Response
             current_status=job.state,
         ) from None
     status = outcome.status if outcome.acknowledged_only else None
-    state.polls.shown(principal.api_key, job.id, outcome.status, terminal=True)
+    seen.shown(outcome.status)
     return json_response({"job": job_json(state, job, status=status)})
 
 
