@@ -18,7 +18,7 @@ from .config import MockConfig
 from .control import accounts, clock, events, faults, journal, scenarios, system, webhooks
 from .http.endpoints import install
 from .http.middleware import PUBLIC_PREFIX, core_middleware
-from .public import complete, jobs, projects, results, uploads
+from .public import complete, jobs, projects, results, summary, uploads
 from .state import STATE_KEY, MockState
 from .storage import routes as storage_routes
 
@@ -35,6 +35,7 @@ ENDPOINT_MODULES = (
     uploads,
     complete,
     results,
+    summary,
     storage_routes,
     system,
     clock,
