@@ -39,7 +39,7 @@ def _modules(package: Path) -> set[str]:
 
 def test_the_tree_names_every_subpackage_and_module_of_mock_server() -> None:
     entries = _entries(_tree())
-    text = " ".join(entries.values())
+    text = " ".join(f"{name} {what}" for name, what in entries.items())
     pkg = ROOT / "mock_server"
     packages = {p.name for p in pkg.iterdir() if (p / "__init__.py").exists()}
     listed = {name[:-1] for name in entries if name.endswith("/")} - {
