@@ -162,20 +162,27 @@ def _region_source(project_id: str, sheet: Sheet, r: Region, page_regions: str) 
 
 
 def _section_markdown(section: SpecSection) -> str:
-    lines: list[str] = []
+    """The section's text with its section, part and article lines as headings."""
+    out: list[str] = []
+
+    def heading(text: str) -> None:
+        if out and out[-1]:
+            out.append("")
+        out.extend([text, ""])
+
     for line in section.text.splitlines():
         stripped = line.strip()
-        if stripped.startswith("SECTION ") and not lines:
-            lines.append(f"# {stripped}")
+        if stripped.startswith("SECTION ") and not out:
+            heading(f"# {stripped}")
         elif stripped.startswith("PART "):
-            lines.append(f"\n## {stripped}\n")
+            heading(f"## {stripped}")
         elif _ARTICLE.match(stripped):
-            lines.append(f"\n### {stripped}\n")
-        else:
-            lines.append(line)
-    if not lines or not lines[0].startswith("# "):
-        lines.insert(0, f"# {section.section_number} {section.title}\n")
-    return "\n".join(lines)
+            heading(f"### {stripped}")
+        elif stripped or (out and out[-1]):  # one blank line between blocks at most
+            out.append(line)
+    if not out or not out[0].startswith("# "):
+        out[:0] = [f"# {section.section_number} {section.title}", ""]
+    return "\n".join(out).rstrip() + "\n"
 
 
 def _pages(parts: Sequence[tuple[int, int, str]]) -> str:

@@ -79,6 +79,8 @@ class Endpoint:
     faultable: bool = True
     session: bool = False
     retry_after: tuple[int, ...] = ()
+    # the aiohttp route when it must differ from the documented `path` (a regex on a parameter)
+    route: str | None = None
 
     @property
     def auth(self) -> bool:
@@ -131,8 +133,9 @@ def install(app: web.Application, endpoints: Iterable[Endpoint]) -> None:
     router = app.router
     for ep in endpoints:
         handler = ep.route_handler()
+        path = ep.route or ep.path
         if ep.method == "GET":
-            router.add_get(ep.path, handler)  # HEAD too, as aiohttp does by default
+            router.add_get(path, handler)  # HEAD too, as aiohttp does by default
         else:
-            router.add_route(ep.method, ep.path, handler)
+            router.add_route(ep.method, path, handler)
         installed.append(ep)

@@ -17,17 +17,17 @@ reference lists 400), 409 `index_not_ready` with `Retry-After` (currentStatus `i
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from statemachine import Project, format_time
 
 from ..contract.rules import judge_index_retry
 from ..errors import ApiError, BadRequest, Conflict, NotFound, field_error, json_response
 from ..http.auth import Principal, get_project_for
-from ..http.body import JsonInt, read_json
+from ..http.body import json_integer, read_json
 from ..http.endpoints import Endpoint
 from ..http.pagination import list_key, paginate
 from ..search import (
@@ -70,6 +70,14 @@ _MAX_PAGE = 1_000_000  # pageNumber: SQLite integers stop at 2**63
 
 # --------------------------------------------------------------------------- requests
 
+# optional bounded JSON integers (see http/body.py: the bounds come before the validator)
+PageNumber = Annotated[int, Field(strict=True, ge=1, le=_MAX_PAGE), BeforeValidator(json_integer)]
+MaxHits = Annotated[int, Field(strict=True, ge=1, le=MAX_HITS), BeforeValidator(json_integer)]
+MaxChars = Annotated[int, Field(strict=True, ge=1, le=MAX_CHARS), BeforeValidator(json_integer)]
+Limit = Annotated[
+    int, Field(strict=True, ge=1, le=MAX_PROJECT_LIMIT), BeforeValidator(json_integer)
+]
+
 
 class _Request(BaseModel):
     model_config = ConfigDict(extra="ignore", strict=True)
@@ -83,7 +91,7 @@ class _Filters(_Request):
     fileName: str | None = Field(
         None, max_length=_TEXT, description="case-insensitive substring of the file name"
     )
-    pageNumber: JsonInt | None = Field(None, ge=1, le=_MAX_PAGE, description="1-based")
+    pageNumber: PageNumber | None = Field(None, description="1-based")
     classification: Classification | None = None
 
     def filters(self) -> SearchFilters:
@@ -107,21 +115,32 @@ class SourceSearchRequest(_Filters):
     entityTypes: list[SourceTypeName] | None = Field(
         None, max_length=10, description="none or empty: every type"
     )
-    maxHits: JsonInt | None = Field(
-        None, ge=1, le=MAX_HITS, description=f"default {DEFAULT_MAX_HITS}"
-    )
+    maxHits: MaxHits | None = Field(None, description=f"default {DEFAULT_MAX_HITS}")
 
 
 TextKindName = Literal["text", "markdown", "page_regions", "facet_source_text", "facet_match_text"]
+FACET_KINDS = ("facet_source_text", "facet_match_text")
 
 
 class SourceTextRequest(_Request):
+    # facetId goes with the facet kinds and only with them (the handler checks the same rule)
+    model_config = ConfigDict(
+        extra="ignore",
+        strict=True,
+        json_schema_extra={
+            "if": {
+                "properties": {"textKind": {"enum": list(FACET_KINDS)}},
+                "required": ["textKind"],
+            },
+            "then": {"properties": {"facetId": {"type": "string"}}, "required": ["facetId"]},
+            "else": {"properties": {"facetId": {"type": "null"}}},
+        },
+    )
+
     sourceCatalogUri: str = Field(min_length=1, max_length=2_000)
     reviewId: str | None = Field(None, max_length=_TEXT, description="accepted, ignored")
     cursor: str | None = Field(None, min_length=1, max_length=_TEXT)
-    maxChars: JsonInt | None = Field(
-        None, ge=1, le=MAX_CHARS, description=f"default {DEFAULT_MAX_CHARS}"
-    )
+    maxChars: MaxChars | None = Field(None, description=f"default {DEFAULT_MAX_CHARS}")
     facetId: str | None = Field(
         None, max_length=_TEXT, description="only with facet_source_text or facet_match_text"
     )
@@ -131,9 +150,7 @@ class SourceTextRequest(_Request):
 class ProjectSearchRequest(_Filters):
     query: str = Field(min_length=1, max_length=_QUERY)
     projectIds: list[str] | None = Field(None, max_length=1_000)
-    limit: JsonInt | None = Field(
-        None, ge=1, le=MAX_PROJECT_LIMIT, description=f"default {DEFAULT_PROJECT_LIMIT}"
-    )
+    limit: Limit | None = Field(None, description=f"default {DEFAULT_PROJECT_LIMIT}")
     cursor: str | None = Field(None, min_length=1, max_length=_TEXT)
     entityTypes: list[str] | None = Field(
         None, max_length=20, description="other values than region, specification, doc: ignored"
@@ -296,6 +313,12 @@ async def source_text(request: web.Request, principal: Principal) -> web.Respons
     state = request.app[STATE_KEY]
     project = get_project_for(request, principal, request.match_info["projectId"])
     body = await read_json(request, SourceTextRequest)
+    if body.textKind in FACET_KINDS and body.facetId is None:
+        raise field_error("facetId", f"textKind {body.textKind} needs the facetId of a facet")
+    if body.textKind not in FACET_KINDS and body.facetId is not None:
+        raise field_error(
+            "facetId", f"applies to textKind {' or '.join(FACET_KINDS)}, not {body.textKind}"
+        )
     try:
         page = state.search.ensure(state.engine, project).source_text(
             project.id,

@@ -9,7 +9,7 @@ import pytest
 
 from mock_server import MockConfig
 
-from .corpus import Corpus, build_corpus
+from .corpus import Corpus, build_corpus, words
 from .harness import Server
 
 
@@ -37,7 +37,10 @@ def test_the_route_is_not_taken_by_projects_project_id(
 ) -> None:
     server, _, _ = world
     assert server.api("POST", "/projects/search", json={"query": "x"}).status_code == 200
-    r = server.api("GET", "/projects/search")
+    for method in ("GET", "PUT", "OPTIONS"):  # `search` is no project id
+        r = server.api(method, "/projects/search")
+        assert (r.status_code, r.headers["Allow"]) == (405, "POST")
+    r = server.api("GET", "/projects/searching")
     assert (r.status_code, r.json()["error"]["code"]) == (404, "project_not_found")
 
 
@@ -101,11 +104,13 @@ def test_project_ids_restrict_and_never_reveal(world: tuple[Server, Corpus, list
 
 def test_filters_apply_to_source_hits(world: tuple[Server, Corpus, list[str]]) -> None:
     server, corpus, _ = world
-    body = find(server, query="provide", entityTypes=["doc", "door"])
+    in_a_doc = sorted(words(corpus.by_type("doc")[0].text), key=len)[-1]
+    body = find(server, query=in_a_doc, entityTypes=["doc", "door"])
     match = next(m for m in body["results"] if m["projectId"] == corpus.project_id)
     assert {h["source"]["type"] for h in match["sourceHits"]} == {"doc"}
     assert any("door" in w for w in body["warnings"])
-    body = find(server, query="provide", classification="plans", pageNumber=2)
+    body = find(server, query="scale", classification="plans", pageNumber=2)
+    assert body["results"] and body["results"][0]["sourceHits"]
     for m in body["results"]:
         for hit in m["sourceHits"]:
             assert hit["source"]["type"] == "region" and hit["source"]["pageNumber"] == 2
