@@ -230,6 +230,16 @@ def run(
         extra["source_search_qps"] = d["source_search_qps"]
         extra["source_search_wall_p99_ms"] = d["wall_p99_ms"]
         extra["source_search_chunks"] = d["chunks"]
+        # the server's own sources (content generator + indexing), and the same over HTTP
+        c = measure_search(quick=quick, corpus="content", http=True)
+        extra["source_search_content_p50_ms"] = c["source_search_p50_ms"]
+        extra["source_search_content_p99_ms"] = c["source_search_p99_ms"]
+        extra["source_search_content_qps"] = c["source_search_qps"]
+        extra["source_search_http_p50_ms"] = c["http_p50_ms"]
+        extra["source_search_http_p99_ms"] = c["http_p99_ms"]
+        extra["source_search_http_rps"] = c["http_rps"]
+        extra["source_search_http_cpu_ms"] = c["http_cpu_ms_per_request"]
+        extra["source_search_load_average"] = c["load_average"]
 
     step("GET /jobs/{jobId} requests/s", polling, *[k for k in KEYS if k.startswith("poll")],
          "bare_aiohttp_rps", "pytest_httpserver_rps")  # fmt: skip
@@ -287,7 +297,11 @@ def render_table(fig: dict[str, Any], extra: dict[str, Any], quick: bool) -> str
         )
     more = ("bare_aiohttp_p99_ms", "pytest_httpserver_p99_ms", "poll_rps_uvloop",
             "poll_p99_ms_uvloop", "uvloop_speedup", "contract_search_examples_per_s",
-            "source_search_p50_ms", "source_search_qps", "source_search_wall_p99_ms")  # fmt: skip
+            "source_search_p50_ms", "source_search_qps", "source_search_wall_p99_ms",
+            "source_search_content_p50_ms", "source_search_content_p99_ms",
+            "source_search_content_qps", "source_search_http_p50_ms",
+            "source_search_http_p99_ms", "source_search_http_rps",
+            "source_search_http_cpu_ms")  # fmt: skip
     for k in more:
         if extra.get(k) is not None:
             rows.append(f"{k:<38}{_fmt(extra[k]):>12}")

@@ -24,7 +24,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from statemachine import Project, format_time
 
-from ..contract.rules import judge_index_retry
+from ..contract.rules import SeenIndex, judge_index_retry
 from ..errors import ApiError, BadRequest, Conflict, NotFound, field_error, json_response
 from ..http.auth import Principal, get_project_for
 from ..http.body import json_integer, read_json
@@ -253,23 +253,24 @@ def api_error(exc: SearchError) -> ApiError:
 # --------------------------------------------------------------------------- handlers
 
 
-def _index_retry(state: MockState, principal: Principal, project: Project) -> None:
+def _judge_retry(state: MockState, principal: Principal, project: Project) -> SeenIndex:
     """Record a source search sooner than the Retry-After of this key's last 409 for the
-    project (the contract rule `index_retry_too_fast`; the answer is not changed)."""
+    project (the contract rule `index_retry_too_fast`; the answer is not changed), and return
+    what the key was told of the project's index, for this answer to update."""
     seen = state.polls.index_of(principal.api_key, project.id)
     finding = judge_index_retry(seen, state.engine.now)
-    if finding is None:
-        return
-    facts = finding.facts
-    state.violations.record(
-        finding.rule,
-        at=state.engine.now,
-        api_key=principal.api_key,
-        project_id=project.id,
-        message=f"project {project.id} was searched {facts['gap']:.1f} s after a 409 "
-        f"index_not_ready that asked to retry after {facts['retryAfter']:.0f} s; wait for "
-        "Retry-After before searching again",
-    )
+    if finding is not None:
+        facts = finding.facts
+        state.violations.record(
+            finding.rule,
+            at=state.engine.now,
+            api_key=principal.api_key,
+            project_id=project.id,
+            message=f"project {project.id} was searched {facts['gap']:.1f} s after a 409 "
+            f"index_not_ready that asked to retry after {facts['retryAfter']:.0f} s; wait for "
+            "Retry-After before searching again",
+        )
+    return seen
 
 
 async def source_search(request: web.Request, principal: Principal) -> web.Response:
@@ -277,8 +278,7 @@ async def source_search(request: web.Request, principal: Principal) -> web.Respo
     project = get_project_for(request, principal, request.match_info["projectId"])
     body = await read_json(request, SourceSearchRequest)
     now = state.engine.now
-    _index_retry(state, principal, project)
-    seen = state.polls.index_of(principal.api_key, project.id)
+    seen = _judge_retry(state, principal, project)
     indexes = state.search.indexes
     try:
         indexes.readiness(project.id).check(now)
