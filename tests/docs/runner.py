@@ -32,6 +32,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -240,8 +241,10 @@ def run_page(
     with tempfile.TemporaryDirectory(prefix="plangrep-docs-") as tmp:
         cwd = workdir or Path(tmp)
         if workdir is None:
-            # examples name the repository's data files as from its root (fixtures/...)
-            (cwd / "fixtures").symlink_to(ROOT / "fixtures", target_is_directory=True)
+            # examples name the repository's data files as from its root (fixtures/...); a
+            # copy, not a link, so an example that writes there (docs/scenarios.md writes a
+            # broken scenario file) cannot change the repository
+            shutil.copytree(ROOT / "fixtures", cwd / "fixtures")
         env = _environment(origin)
         bash = [b for b in page.executed if b.kind == "bash"]
         python = [b for b in page.executed if b.kind == "python" and b.marker != "run"]
