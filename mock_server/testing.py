@@ -33,6 +33,7 @@ from .webhooks.receiver import WebhookReceiver
 
 if TYPE_CHECKING:
     from .contract.coverage import MachineCoverage
+    from .contract.reports import CheckResult
 
 __all__ = [
     "FIXTURE_API_KEY",
@@ -551,6 +552,16 @@ class PlangrepMock:
         for delivery in self.deliveries:
             cov.add_delivery(delivery)
         return cov
+
+    def check_receiver(
+        self, target: str | web.Application, *, secret: str, **options: Any
+    ) -> CheckResult:
+        """Grade a webhook receiver (a URL, or an aiohttp app served in-process): see
+        `mock_server.contract.check_receiver` for the options. Raises `ReceiverViolation` (a
+        `ContractViolation`) when it breaks a receiver rule; returns the `CheckResult`."""
+        from .contract.receiver_checker import check_receiver
+
+        return check_receiver(target, secret=secret, **options)
 
     def problems(self) -> tuple[list[dict[str, Any]], list[BaseException]]:
         return self.violations, self.server.server_errors()

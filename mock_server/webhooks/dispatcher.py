@@ -41,6 +41,7 @@ __all__ = [
     "Delivery",
     "JobRenderer",
     "WebhookDispatcher",
+    "event_payload",
 ]
 
 logger = logging.getLogger("mock_server.webhooks")
@@ -243,6 +244,16 @@ def _classify(exc: BaseException) -> str:
     return "error"
 
 
+def event_payload(record: TransitionRecord, job: dict[str, Any]) -> dict[str, Any]:
+    """The body of one event (API.md part B): the job as rendered for `record.dst`, the status
+    it left and its 1-based position in the job's history."""
+    return {
+        "type": EVENT_TYPE,
+        "timestamp": format_time(record.at),
+        "data": {"job": job, "previousStatus": record.src, "sequence": record.sequence},
+    }
+
+
 def _tamper(body: bytes) -> bytes:
     """The body an attacker would like to send: same event, but the job claims another status."""
     payload = json.loads(body)
@@ -428,16 +439,7 @@ class WebhookDispatcher:
                 self.on_error(exc)
 
     def _enqueue_event(self, record: TransitionRecord, job: Job, url: str, secret: Any) -> None:
-        payload = {
-            "type": EVENT_TYPE,
-            "timestamp": format_time(record.at),
-            "data": {
-                "job": self.render_job(job, record.dst),
-                "previousStatus": record.src,
-                "sequence": record.sequence,
-            },
-        }
-        body = serialize_body(payload)
+        body = serialize_body(event_payload(record, self.render_job(job, record.dst)))
         delivery = Delivery(
             "dlv_" + new_message_id()[4:],
             new_message_id(),
