@@ -15,6 +15,7 @@ Figures (the keys of `--json`, whose last printed line is one JSON object with e
   simulate_jobs, simulate_seconds, simulate_jobs_per_s, simulate_peak_rss_mb
   webhook_deliveries_per_s                                           benchmarks/bench_webhooks.py
   contract_examples_per_s                                            check_client, reference client
+  receiver_probes_per_s                                              check_receiver, aiohttp app
 
 A figure that cannot be measured (a part not built yet) is null, and the table says why. Every
 requests/s figure of one run comes from the same load generator (wrk if on PATH). `--quick`
@@ -63,6 +64,7 @@ KEYS: tuple[str, ...] = (
     "simulate_peak_rss_mb",
     "webhook_deliveries_per_s",
     "contract_examples_per_s",
+    "receiver_probes_per_s",
 )
 
 
@@ -90,6 +92,7 @@ GOALS: dict[str, Goal] = {
     "simulate_peak_rss_mb": Goal("<=", 300),
     "webhook_deliveries_per_s": Goal(">=", 1_000),
     "contract_examples_per_s": Goal(">=", 50),
+    "receiver_probes_per_s": Goal(">=", 200),
 }
 FLAT_GOAL = Goal("<=", 1.5)  # transition_us_100k / transition_us_1k: "flat from 1k to 100k"
 
@@ -106,6 +109,7 @@ BASELINES: dict[str, str] = {
     "simulate_jobs": "simulate(N, scenario='random', seed=1), child process on one core",
     "webhook_deliveries_per_s": "signed deliveries to a local aiohttp receiver",
     "contract_examples_per_s": "check_client(wait_for_job), whole call incl. server start",
+    "receiver_probes_per_s": "check_receiver against a local aiohttp receiver (own process)",
 }
 
 
@@ -222,7 +226,16 @@ def run(
     step("fixture start + stop", fixture, "fixture_start_stop_ms",
          "pytest_httpserver_start_stop_ms", "fixture_speedup_vs_pytest_httpserver")  # fmt: skip
     step("webhook deliveries", webhooks, "webhook_deliveries_per_s")
+
+    def receiver() -> None:
+        from benchmarks.bench_receiver import measure_receiver
+
+        d = measure_receiver(30 if quick else 100)
+        fig["receiver_probes_per_s"] = d["probes_per_s"]
+        extra["receiver_probes"] = d["probes"]
+
     step("contract kit", contract, "contract_examples_per_s")
+    step("receiver checker", receiver, "receiver_probes_per_s")
     return fig, extra
 
 

@@ -216,18 +216,19 @@ def rejects_duplicates(secret: str) -> tuple[web.Application, Store]:
     return _app(handle), store
 
 
-def slow(secret: str, *, delay: float) -> tuple[web.Application, Store]:
-    """slow_ack: does its work before answering (`delay` seconds per valid delivery)."""
+def slow_on_completion(secret: str, *, delay: float) -> tuple[web.Application, Store]:
+    """slow_ack: fetches the result before answering when a job completes (`delay` seconds)."""
     verify = _std(secret)
     store: Store = {}
 
     async def handle(request: web.Request) -> web.Response:
         body = await request.read()
         try:
-            verify(body, dict(request.headers))
+            payload = verify(body, dict(request.headers))
         except Exception:
             return web.Response(status=400)
-        await asyncio.sleep(delay)
+        if payload["data"]["job"]["status"] == "completed":
+            await asyncio.sleep(delay)  # the bug: slow work before the acknowledgement
         return web.Response(status=200)
 
     return _app(handle), store
@@ -247,5 +248,54 @@ def last_write_wins(secret: str) -> tuple[web.Application, Store]:
         job = payload["data"]["job"]
         store[job["id"]] = job["status"]
         return web.Response(status=200)
+
+    return _app(handle), store
+
+
+def hangs_on_empty_body(secret: str, *, hang: float) -> tuple[web.Application, Store]:
+    """crash_on_bad_input (a timeout): waits for a body that is not coming when it is empty."""
+    verify = _std(secret)
+    store: Store = {}
+
+    async def handle(request: web.Request) -> web.Response:
+        body = await request.read()
+        if not body:
+            await asyncio.sleep(hang)  # e.g. a parser waiting for more input
+        try:
+            verify(body, dict(request.headers))
+        except Exception:
+            return web.Response(status=400)
+        return web.Response(status=200)
+
+    return _app(handle), store
+
+
+def drops_connection_without_signature(secret: str) -> tuple[web.Application, Store]:
+    """crash_on_bad_input (a reset): closes the connection on a delivery with no signature."""
+    verify = _std(secret)
+    store: Store = {}
+
+    async def handle(request: web.Request) -> web.Response:
+        body = await request.read()
+        if "webhook-signature" not in request.headers:
+            assert request.transport is not None
+            request.transport.close()
+            return web.Response(status=400)
+        try:
+            verify(body, dict(request.headers))
+        except Exception:
+            return web.Response(status=400)
+        return web.Response(status=200)
+
+    return _app(handle), store
+
+
+def verification_off(secret: str) -> tuple[web.Application, Store]:
+    """forged_accepted, stale_accepted, future_accepted: verification switched off to test."""
+    store: Store = {}
+
+    async def handle(request: web.Request) -> web.Response:
+        await request.read()
+        return web.json_response({"ok": True})
 
     return _app(handle), store
