@@ -265,6 +265,8 @@ def _add_check_receiver_parser(sub: Any) -> None:
         help="a URL with {job_id} that answers the status the receiver recorded "
         '({"status": ...}); enables the state_regressed rule',
     )
+    check.add_argument("--wait", type=float, default=0.0, metavar="S",
+                       help="wait up to S s for the receiver to listen (default 0)")  # fmt: skip
     check.add_argument("--json", metavar="FILE", help="write the JSON report (schema version 1)")
     check.add_argument(
         "--junit", metavar="FILE", help="write a JUnit XML report (a case per rule)"
@@ -290,6 +292,7 @@ def _run_check_receiver(args: argparse.Namespace) -> int:
             timeout=args.timeout,
             slow_ack=args.slow_ack,
             state_probe=args.state_url,
+            wait=args.wait,
         )
     except ReceiverUnreachable as exc:
         print(f"{name}: {exc}", file=sys.stderr)

@@ -309,9 +309,9 @@ class Probe:
         return MUTATIONS[self.kind]
 
     def describe(self) -> str:
-        what = self.kind if not self.note else f"{self.kind} ({self.note})"
+        what = self.kind if not self.note else f"{self.kind} [{self.note}]"
         return (
-            f"{what}, of {self.event.job_id}'s event {self.event.sequence} "
+            f"{what} for {self.event.job_id}, event {self.event.sequence} "
             f"({self.event.previous_status} -> {self.event.status})"
         )
 

@@ -167,13 +167,13 @@ def _judge(rule_id: str) -> Callable[[Judge], Judge]:
 
 def _why_valid_failed(o: Outcome) -> list[str]:
     p, a = o.probe, o.answer
-    hints = []
     if a.status in (404, 405):
-        hints.append("is the URL right? every probe is a POST to it")
+        return ["is the URL right? every probe is a POST to it"]
     if a.status == 413:
-        hints.append(f"the body was {len(p.request.body)} bytes: allow bodies of 1 MB or more")
-    if a.status is None and a.error == "timeout":
-        hints.append("no answer within the timeout")
+        return [f"the body was {len(p.request.body)} bytes: allow bodies of 1 MB or more"]
+    if a.status is None:
+        return [f"no answer ({a.error})"]
+    hints = []
     if p.kind == "late":
         hints.append(
             "an older status delivered after a newer one is still a valid delivery: "
@@ -189,8 +189,8 @@ def _why_valid_failed(o: Outcome) -> list[str]:
             f"the body was serialized with {p.style.describe()}: verify the raw bytes as "
             "received, never re-serialized JSON"
         )
-    if any(ord(c) > 127 for c in p.request.body.decode("utf-8", "replace")):
-        hints.append("the body held non-ASCII text: hash bytes, not decoded and re-encoded text")
+    if not p.request.body.isascii():
+        hints.append("the body held raw UTF-8: hash the bytes, not decoded and re-encoded text")
     if p.knobs.header_case != "lower":
         hints.append("header names were not lower-case: HTTP header names are case-insensitive")
     if p.knobs.skew:
@@ -692,6 +692,7 @@ def run_receiver_check(
     state_settle: float = 0.5,
     path: str = "/webhooks",
     paths: Sequence[str] = PATHS,
+    wait: float = 0.0,
 ) -> CheckResult:
     """Run the campaign and return the `CheckResult` (passed or not); `check_receiver` raises
     on a failed one. Raises `ReceiverUnreachable` when nothing listens at the URL, and
@@ -705,6 +706,8 @@ def run_receiver_check(
         raise ValueError(f"slow_ack must be > 0 seconds, got {slow_ack}")
     if state_settle < 0:
         raise ValueError(f"state_settle must be >= 0 seconds, got {state_settle}")
+    if wait < 0:
+        raise ValueError(f"wait must be >= 0 seconds, got {wait}")
     if isinstance(state_probe, str) and "{job_id}" not in state_probe:
         raise ValueError(
             f"a state_probe URL must contain {{job_id}}, e.g. "
@@ -719,9 +722,11 @@ def run_receiver_check(
     with _target(target, path) as url:
         sender = _Sender(url, timeout)
         try:
-            problem = sender.reachable()
-            if problem is not None:
-                raise ReceiverUnreachable(url, problem)
+            deadline = time.monotonic() + wait
+            while (problem := sender.reachable()) is not None:
+                if time.monotonic() >= deadline:
+                    raise ReceiverUnreachable(url, problem)
+                time.sleep(0.1)  # the receiver may still be starting (CI starts it just before)
             campaign = _Campaign(url, key, limits, sender, state_probe, state_settle)
             started_wall, started = time.time(), time.perf_counter()
             for plan, steps in canonical_campaign():
@@ -787,6 +792,7 @@ def check_receiver(
     state_settle: float = 0.5,
     path: str = "/webhooks",
     paths: Sequence[str] = PATHS,
+    wait: float = 0.0,
 ) -> CheckResult:
     """Grade a webhook receiver: send it a campaign of valid and adversarial deliveries of real
     job events signed with `secret` (the job's `wss_...` webhookSigningSecret; `whsec_` works
@@ -802,7 +808,8 @@ def check_receiver(
     `slow_ack`; `state_probe`: `job_id -> status | None` (a callable, or a URL template with
     `{job_id}` answering `{"status": ...}`) that tells the status the receiver recorded; with
     it, `state_regressed` is judged (polled up to `state_settle` seconds for receivers that
-    record in the background). `paths`: the machine's paths the drawn jobs take.
+    record in the background). `paths`: the machine's paths the drawn jobs take. `wait`: how
+    long to wait for the receiver to start listening before giving up as unreachable.
     """
     result = run_receiver_check(
         target,
@@ -815,6 +822,7 @@ def check_receiver(
         state_settle=state_settle,
         path=path,
         paths=paths,
+        wait=wait,
     )
     if not result.passed:
         raise ReceiverViolation(result)
