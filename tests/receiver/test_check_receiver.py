@@ -5,12 +5,14 @@ with it."""
 from __future__ import annotations
 
 import base64
+import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from aiohttp import web
 
+from mock_server.config import MockConfig
 from mock_server.contract import (
     ContractViolation,
     ReceiverUnreachable,
@@ -69,7 +71,7 @@ BROKEN: list[tuple[str, Make, dict[str, Any]]] = [
     ("stale_accepted", lambda s: receivers.no_timestamp_check(s, allow="past"), {}),
     ("future_accepted", lambda s: receivers.no_timestamp_check(s, allow="future"), {}),
     ("crash_on_bad_input", receivers.catches_only_verification_error, {}),
-    ("crash_on_bad_input", lambda s: receivers.hangs_on_empty_body(s, hang=1.0), {"timeout": 0.4}),
+    ("crash_on_bad_input", lambda s: receivers.hangs_on_empty_body(s, hang=2.5), {"timeout": 1.0}),
     ("crash_on_bad_input", receivers.drops_connection_without_signature, {}),
     ("duplicate_rejected", receivers.rejects_duplicates, {}),
     (
@@ -159,6 +161,23 @@ def test_nothing_listening_is_unreachable(secret: str) -> None:
         check_receiver(url, secret=secret, max_examples=1)
 
 
+def test_wait_for_a_receiver_that_is_still_starting(secret: str) -> None:
+    server = MockServerThread(app=web.Application()).start()  # a free port, freed again
+    url = server.url + "/webhooks"
+    server.stop()
+    late = MockServerThread(
+        MockConfig(clock="manual", port=server.port), app=receivers.conforming(secret)[0]
+    )
+    timer = threading.Timer(0.3, late.start)
+    timer.start()
+    try:
+        result = check_receiver(url, secret=secret, max_examples=0, wait=10)
+    finally:
+        timer.join()
+        late.stop()
+    assert result.passed
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
@@ -168,6 +187,7 @@ def test_nothing_listening_is_unreachable(secret: str) -> None:
         ({"slow_ack": -1}, "slow_ack"),
         ({"state_probe": "http://127.0.0.1:1/state"}, "job_id"),
         ({"paths": ("nowhere",)}, "unknown path"),
+        ({"wait": -1}, "wait"),
     ],
 )
 def test_bad_arguments_say_what_is_allowed(kwargs: dict[str, Any], match: str) -> None:
