@@ -6,8 +6,8 @@ send: real statuses over real paths of the machine (`strategies.contract_plans`)
 an integrator controls (externalId, file names) drawn to stress byte-exact verification.
 `job_plans()` draws the job, the body style and the text; `draw_steps` (given a Random seeded
 by hypothesis) chooses what is sent for each event: the valid delivery, mutations of it,
-duplicates and one late delivery. `canonical_campaign()` is the fixed part every run sends first, so every kind
-of probe is sent whatever hypothesis draws.
+duplicates and one late delivery. `canonical_campaign()` is the fixed part every run sends
+first, so every kind of probe is sent whatever hypothesis draws.
 """
 
 from __future__ import annotations
