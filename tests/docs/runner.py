@@ -58,7 +58,12 @@ ROOT = Path(__file__).resolve().parents[2]
 BASH = frozenset({"bash", "sh", "shell"})
 PYTHON = frozenset({"python", "py", "python3"})
 # what a fence may be labelled with: the executed kinds, and what is shown but never run
-SHOWN = frozenset({"text", "json", "mermaid", "yaml", "toml", "ini", "dot", "http", "diff"})
+# shown, never run: data, and programs in other languages (their own tests run them, where a
+# page says so)
+SHOWN = frozenset(
+    {"text", "json", "mermaid", "yaml", "toml", "ini", "dot", "http", "diff"}
+    | {"javascript", "typescript", "ruby", "go", "java"}
+)
 DEFAULT_ORIGIN = re.compile(r"\b(?:127\.0\.0\.1|localhost):8080\b")
 TIMEOUT = 120.0
 
