@@ -109,6 +109,7 @@ def create_app(config: MockConfig | None = None) -> web.Application:
     from .control_api import setup_control_api
     from .openapi import setup_openapi
     from .public_api import setup_public_api
+    from .ui import setup_ui
     from .uploads import setup_uploads
     from .webhooks import setup_webhooks
 
@@ -126,4 +127,5 @@ def create_app(config: MockConfig | None = None) -> web.Application:
     setup_uploads(app)
     setup_webhooks(app)
     setup_control_api(app)
+    setup_ui(app)  # after webhooks: the live feed reads deliveries and faults
     return app

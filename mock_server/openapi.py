@@ -63,9 +63,11 @@ class Operation:
     body_required: bool = False
     auth: bool = True
     headers: tuple[tuple[str, str], ...] = ()
-    query: tuple[tuple[str, str], ...] = ()
+    # (name, description) of a string parameter, or (name, description, JSON schema)
+    query: tuple[tuple[str, str] | tuple[str, str, dict[str, Any]], ...] = ()
     extra_models: tuple[type[BaseModel], ...] = field(default=())
     ok_schema: dict[str, Any] | None = None
+    ok_content_type: str = "application/json"
 
 
 _PUBLIC = "/api/open/v1"
@@ -209,9 +211,9 @@ def _params(op: Operation) -> list[dict[str, Any]]:
         for n, d in op.headers
     ]  # fmt: skip
     out += [
-        {"name": n, "in": "query", "required": False, "description": d,
-         "schema": {"type": "string"}}
-        for n, d in op.query
+        {"name": q[0], "in": "query", "required": False, "description": q[1],
+         "schema": q[2] if len(q) > 2 else {"type": "string"}}
+        for q in op.query
     ]  # fmt: skip
     return out
 
@@ -238,7 +240,7 @@ def build_openapi(operations: list[Operation]) -> dict[str, Any]:
             str(op.ok_status): {
                 "description": "OK",
                 "content": {
-                    "application/json": {
+                    op.ok_content_type: {
                         "schema": op.ok_schema
                         if op.ok_schema is not None
                         else (ref(op.ok_model) if op.ok_model else {})
