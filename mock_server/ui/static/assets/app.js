@@ -612,26 +612,30 @@
   };
 
   function renderRequests(requests, violations) {
-    // a violation is recorded by the request that broke the rule: same key, same virtual time
-    const broke = new Map();
-    for (const v of violations) {
+    // A violation is recorded by the request that broke the rule: same key, same virtual time.
+    // Polls at one virtual time are matched from the last: the first of them was in time.
+    const broke = requests.map(() => []);
+    for (const v of violations.slice().reverse()) {
       const method = RULE_METHOD[v.rule];
-      const match = requests.find(
-        (r, i) =>
-          !broke.has(i) &&
-          r.apiKey === v.apiKey &&
-          r.at === v.at &&
-          (!method || r.method === method)
-      );
-      if (match) broke.set(requests.indexOf(match), v);
+      for (let i = requests.length - 1; i >= 0; i--) {
+        const r = requests[i];
+        if (r.apiKey !== v.apiKey || r.at !== v.at || (method && r.method !== method)) continue;
+        if (broke[i].includes(v.rule)) continue;
+        broke[i].push(v.rule);
+        break;
+      }
     }
+    requests.forEach((r, i) => {
+      // a 429 names its rule itself, recorded or not (the journal may hold more than the log)
+      if (r.errorCode && ui.rules[r.errorCode] && !broke[i].includes(r.errorCode)) {
+        broke[i].push(r.errorCode);
+      }
+    });
     const rows = requests.map((r, i) => {
-      const v = broke.get(i);
-      const rule = v ? v.rule : r.errorCode === "polling_too_fast" ? "polling_too_fast" : null;
-      const ruleText = rule && ui.rules[rule] ? ui.rules[rule].text : "";
+      const rules = broke[i];
       return el(
         "tr",
-        { class: rule ? "broke" : null },
+        { class: rules.length ? "broke" : null },
         el("td", {}, timeEl(r.at)),
         el("td", { class: "mono" }, `${r.method} ${r.path}`),
         el("td", { class: "num" }, r.status, r.errorCode ? ` ${r.errorCode}` : ""),
@@ -640,7 +644,12 @@
         el(
           "td",
           { class: "wrap" },
-          rule ? [el("span", { class: "tag bad" }, rule), " ", ruleText] : ""
+          rules.map((rule) => [
+            el("span", { class: "tag bad" }, rule),
+            " ",
+            ui.rules[rule] ? ui.rules[rule].text : "",
+            " ",
+          ])
         )
       );
     });
@@ -972,7 +981,10 @@
     ]);
     if (clock.ok) {
       setClock(clock.body.now);
-      $("clock-info").textContent = `${clock.body.mode} clock, x${clock.body.speed}; ${fmt(clock.body.epochSeconds)} s since the epoch`;
+      $("clock-info").textContent =
+        clock.body.mode === "manual"
+          ? "Manual clock: it moves only when advanced."
+          : `Realtime clock at x${clock.body.speed}: it moves on its own.`;
     }
     if (scenarios.ok) renderScenarios(scenarios.body);
     if (accounts.ok) renderAccounts(accounts.body.accounts);
@@ -991,6 +1003,19 @@
   }
 
   function renderAccounts(accounts) {
+    const body = $("credits-body");
+    const orgs = accounts.map((a) => a.organisation).join("\n");
+    if (body.dataset.orgs === orgs && accounts.length) {
+      // the same organisations: update in place, so focus and a balance being typed stay
+      accounts.forEach((a, i) => {
+        const tr = body.children[i];
+        tr.children[1].textContent = fmt(a.balance);
+        const input = tr.querySelector("input");
+        if (input && document.activeElement !== input) input.value = a.balance;
+      });
+      return;
+    }
+    body.dataset.orgs = orgs;
     const rows = accounts.map((a, i) => {
       const inputId = "credits-" + i;
       const key = a.apiKeys[0];
@@ -1002,7 +1027,7 @@
             ev.preventDefault();
             const value = Number(ev.currentTarget.elements.balance.value);
             const res = await call("PUT", `${API}/accounts/${encodeURIComponent(key)}/credits`, { balance: value });
-            if (res.ok) say("credits-result", `${a.organisation} now has ${fmt(res.body.balance)} credits`);
+            if (res.ok) say("credits-result", `${a.organisation} now has ${fmt(res.body.balance)} credits.`);
             else say("credits-result", `Could not set the balance: ${errorText(res)}`, true);
             soon("clock", loadClock);
           },
@@ -1020,9 +1045,6 @@
         el("td", {}, form)
       );
     });
-    // keep a balance being typed: only redraw when nothing in the table has focus
-    const body = $("credits-body");
-    if (body.contains(document.activeElement)) return;
     body.replaceChildren(...(rows.length ? rows : [emptyRow(4, "No organisation has acted yet.")]));
   }
 
@@ -1095,10 +1117,11 @@
         el("td", {}, f.mode, f.status ? ` ${f.status}` : "", f.seconds ? ` ${f.seconds} s` : ""),
         el("td", {}, f.jobId ? jobLink(f.jobId) : "any"),
         el("td", { class: "num" }, `${fmt(f.remaining)} / ${fmt(f.count)}`),
-        el("td", { class: "num" }, fmt(f.applied))
+        el("td", { class: "num" }, fmt(f.applied)),
+        el("td", {}, el("span", { class: f.remaining ? "tag bad" : "tag" }, f.remaining ? "active" : "spent"))
       )
     );
-    $("faults-body").replaceChildren(...(rows.length ? rows : [emptyRow(6, "No fault is active.")]));
+    $("faults-body").replaceChildren(...(rows.length ? rows : [emptyRow(7, "No fault is active.")]));
     $("faults-clear").disabled = !ui.faults.length;
   }
 
