@@ -120,18 +120,28 @@ class Scene:
         self.job("annex-fails", "Depot annex", scenario="processing_fails")
         self.job("tower-cancel", "Riverside tower", complete=False)
         self.job("tower-waiting", "Riverside tower", upload=False)
-        # the next event of the slow job is signed with a wrong secret: the receiver rejects it
+        plans = self.jobs["tower-plans"]
+        # the plans job's next event is signed with a wrong secret: the receiver rejects it
+        self.control(
+            "POST", "/faults", json={"target": "webhooks", "mode": "wrong_secret", "jobId": plans}
+        )
         self.control(
             "POST",
             "/faults",
-            json={"target": "webhooks", "mode": "wrong_secret", "jobId": self.jobs["tower-slow"]},
-        )
-        self.control("POST", "/faults", json={"target": "webhooks", "mode": "drop", "count": 3})
+            json={"target": "webhooks", "mode": "drop", "count": 3,
+                  "jobId": self.jobs["annex-errors"]},
+        )  # fmt: skip
         self.call("POST", f"{API}/jobs/{self.jobs['tower-cancel']}/cancel")
-        self.poll(self.jobs["tower-plans"])
+        self.poll(plans)
         self.advance(4)
-        self.poll(self.jobs["tower-plans"])  # 4 s after the last answered poll: too fast
+        self.poll(plans)  # 4 s after the last answered poll: too fast
         self.advance(60)
-        self.poll(self.jobs["tower-plans"])
+        self.poll(plans)
         self.poll(self.jobs["tower-slow"])
         return self
+
+    def redeliver_rejected(self, job_id: str) -> None:
+        """Send again the job's deliveries its receiver rejected (a fault's second chance)."""
+        for d in self.control("GET", f"/webhooks/deliveries?jobId={job_id}")["deliveries"]:
+            if d["state"] == "failed":
+                self.control("POST", f"/webhooks/deliveries/{d['id']}/redeliver")

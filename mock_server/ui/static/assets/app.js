@@ -43,7 +43,7 @@
       else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
       else node.setAttribute(k, v === true ? "" : String(v));
     }
-    for (const c of children.flat()) {
+    for (const c of children.flat(Infinity)) {
       if (c === null || c === undefined || c === false) continue;
       node.append(c instanceof Node ? c : document.createTextNode(String(c)));
     }
@@ -611,6 +611,11 @@
     cancel_not_cancellable: "POST",
   };
 
+  function shortPath(path) {
+    // the public prefix and this job's id say nothing on the job's own page
+    return path.replace(/^\/api\/open\/v1/, "").split(ui.jobId).join("{jobId}");
+  }
+
   function renderRequests(requests, violations) {
     // A violation is recorded by the request that broke the rule: same key, same virtual time.
     // Polls at one virtual time are matched from the last: the first of them was in time.
@@ -637,7 +642,11 @@
         "tr",
         { class: rules.length ? "broke" : null },
         el("td", {}, timeEl(r.at)),
-        el("td", { class: "mono" }, `${r.method} ${r.path}`),
+        el(
+          "td",
+          { class: "mono", title: `${r.method} ${r.path}` },
+          `${r.method} ${shortPath(r.path)}`
+        ),
         el("td", { class: "num" }, r.status, r.errorCode ? ` ${r.errorCode}` : ""),
         el("td", { class: "mono" }, r.apiKey || "-"),
         el("td", { class: "num" }, r.durationMs.toFixed(1)),
