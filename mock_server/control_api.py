@@ -5,6 +5,7 @@ No authentication: it is for the test author, not the integrator's client."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -259,18 +260,32 @@ async def revoke_key(request: web.Request) -> web.Response:
     return json_response({"apiKey": api_key, "revoked": True})
 
 
+REQUESTS_LIMIT = 1_000_000
+
+
 async def list_requests(request: web.Request) -> web.Response:
     state = request.app[STATE_KEY]
     job_id = request.query.get("jobId")
     api_key = request.query.get("apiKey")
-    entries = [
-        e.as_dict()
+    limit = _limit(request.query.get("limit"))
+    found = [
+        e
         for e in state.journal
         if (job_id is None or e.job_id == job_id) and (api_key is None or e.api_key == api_key)
     ]
+    entries = [e.as_dict() for e in found[-limit:]] if limit else [e.as_dict() for e in found]
     return json_response(
         {"requests": entries, "total": state.journal.total, "dropped": state.journal.dropped}
     )
+
+
+def _limit(raw: str | None) -> int | None:
+    """`?limit=N`: only the last N matching requests (the dashboard shows a job's latest)."""
+    if raw is None:
+        return None
+    if not re.fullmatch(r"[0-9]{1,7}", raw) or not 1 <= int(raw) <= REQUESTS_LIMIT:
+        raise field_error("limit", f"must be a whole number from 1 to {REQUESTS_LIMIT}")
+    return int(raw)
 
 
 async def list_violations(request: web.Request) -> web.Response:

@@ -180,8 +180,10 @@ def core_operations() -> list[Operation]:
         ),
         Operation(
             "get", c + "/requests", "mockRequests", "The request journal", ctl, 200,
-            m.RequestsResponse, auth=False,
-            query=(("jobId", "Only this job's requests"), ("apiKey", "Only this key's")),
+            m.RequestsResponse, (422,), auth=False,
+            query=(("jobId", "Only this job's requests"), ("apiKey", "Only this key's"),
+                   ("limit", "Only the last N of them",
+                    {"type": "integer", "minimum": 1, "maximum": 1_000_000})),
         ),
         Operation("get", c + "/violations", "mockViolations", "Contract violations", ctl, 200,
                   m.ViolationsResponse, auth=False),

@@ -3,9 +3,10 @@ of the compact job list, validated once here and described from the same model."
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+import re
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from statemachine import JobStatus
 
@@ -23,6 +24,7 @@ __all__ = [
     "MockProjectsResponse",
     "MockRuleRow",
     "MockRulesResponse",
+    "QueryInt",
     "parse_query",
     "query_params",
 ]
@@ -32,6 +34,17 @@ _STATUS = "|".join(s.value for s in JobStatus)
 STATUS_LIST_PATTERN = rf"^({_STATUS})(,({_STATUS}))*$"
 MAX_PAGE = 500
 M = TypeVar("M", bound=BaseModel)
+_DIGITS = re.compile(r"-?[0-9]{1,12}")
+
+
+def _whole_number(value: Any) -> Any:
+    """A query integer is written in digits: not ' 5', '5.0', '1_0' or '+5'."""
+    if isinstance(value, str) and not _DIGITS.fullmatch(value):
+        raise ValueError("must be a whole number written in digits")
+    return value
+
+
+QueryInt = Annotated[int, BeforeValidator(_whole_number)]
 
 
 class JobListQuery(BaseModel):
@@ -50,8 +63,8 @@ class JobListQuery(BaseModel):
         description="case-insensitive part of the job id or the external id",
     )
     projectId: str | None = Field(None, max_length=200, description="only this project's jobs")
-    offset: int = Field(0, ge=0, le=1_000_000_000, description="matching jobs to skip")
-    limit: int = Field(100, ge=1, le=MAX_PAGE, description=f"jobs in the page (1-{MAX_PAGE})")
+    offset: QueryInt = Field(0, ge=0, le=1_000_000_000, description="matching jobs to skip")
+    limit: QueryInt = Field(100, ge=1, le=MAX_PAGE, description=f"jobs in the page (1-{MAX_PAGE})")
 
     @property
     def statuses(self) -> frozenset[str] | None:

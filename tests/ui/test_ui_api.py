@@ -157,6 +157,8 @@ def test_job_list_pages(server: Server) -> None:
         ("?limit=0", "limit"),
         ("?limit=501", "limit"),
         ("?limit=ten", "limit"),
+        ("?limit=5.0", "limit"),
+        ("?offset=+1", "offset"),
         ("?offset=-1", "offset"),
         ("?status=done", "status"),
         ("?status=completed,", "status"),

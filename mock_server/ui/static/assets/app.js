@@ -8,10 +8,13 @@
 (function () {
   const API = "/_mock";
   const PAGE = 100;
+  const REQUESTS = 200; // a job's latest requests shown on its page
+  const JOB_GAP = 250; // ms between two refreshes of a job's page (a client may poll hard)
 
   const ui = {
     view: null,
     jobId: null,
+    jobStatus: null,
     machine: null,
     rules: {},
     projects: new Map(),
@@ -120,18 +123,21 @@
   }
 
   // Run `fn` soon, once, however often it is asked for; one run at a time.
+  // `gap`: at least that many ms between the starts of two runs.
   const pending = new Map();
-  function soon(key, fn, delay) {
-    const slot = pending.get(key) || { timer: null, running: false, again: false };
+  function soon(key, fn, delay, gap) {
+    const slot = pending.get(key) || { timer: null, running: false, again: false, last: 0 };
     pending.set(key, slot);
     if (slot.running) {
       slot.again = true;
       return;
     }
     if (slot.timer !== null) return;
+    const wait = Math.max(delay || 0, gap ? slot.last + gap - performance.now() : 0);
     slot.timer = setTimeout(async () => {
       slot.timer = null;
       slot.running = true;
+      slot.last = performance.now();
       try {
         await fn();
       } catch (err) {
@@ -140,10 +146,10 @@
         slot.running = false;
         if (slot.again) {
           slot.again = false;
-          soon(key, fn, delay);
+          soon(key, fn, delay, gap);
         }
       }
-    }, delay || 0);
+    }, wait);
   }
 
   // ------------------------------------------------------------------ routing
@@ -299,7 +305,7 @@
         if (ui.view === "violations") renderFaults();
         break;
       case "job":
-        if (ui.view === "job" && msg.id === ui.jobId) soon("job", loadJob, 20);
+        if (ui.view === "job" && msg.id === ui.jobId) soon("job", loadJob, 20, JOB_GAP);
         break;
       case "resync":
         refresh();
@@ -330,8 +336,8 @@
   function onClock() {
     if (ui.view === "jobs" && ui.shown.some((r) => r.status === "processing")) {
       soon("jobs", loadJobs, 100); // pages and credits move with the clock while processing
-    } else if (ui.view === "job") {
-      soon("job", loadJob, 50);
+    } else if (ui.view === "job" && ui.jobStatus === "processing") {
+      soon("job", loadJob, 50, JOB_GAP); // its pages and credits move with the clock
     } else if (ui.view === "clock") {
       soon("clock", loadClock, 100);
     }
@@ -501,7 +507,7 @@
     const enc = encodeURIComponent(id);
     const [job, reqs, viol] = await Promise.all([
       call("GET", `${API}/jobs/${enc}`),
-      call("GET", `${API}/requests?jobId=${enc}`),
+      call("GET", `${API}/requests?jobId=${enc}&limit=${REQUESTS}`),
       call("GET", `${API}/violations`),
     ]);
     if (ui.jobId !== id) return; // the page moved on meanwhile
@@ -516,6 +522,7 @@
     $("job-missing").hidden = true;
     $("job-content").hidden = false;
     const detail = job.body;
+    ui.jobStatus = detail.job.status;
     const violations = viol.ok ? viol.body.violations.filter((v) => v.jobId === id) : [];
     renderFacts(detail);
     renderForce(detail.job);
