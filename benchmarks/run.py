@@ -15,6 +15,7 @@ Figures (the keys of `--json`, whose last printed line is one JSON object with e
   simulate_jobs, simulate_seconds, simulate_jobs_per_s, simulate_peak_rss_mb
   webhook_deliveries_per_s                                           benchmarks/bench_webhooks.py
   contract_examples_per_s                                            check_client, reference client
+  dashboard_first_render_ms                 benchmarks/bench_dashboard.py, 10,000 jobs, Chromium
 
 A figure that cannot be measured (a part not built yet) is null, and the table says why. Every
 requests/s figure of one run comes from the same load generator (wrk if on PATH). `--quick`
@@ -63,6 +64,7 @@ KEYS: tuple[str, ...] = (
     "simulate_peak_rss_mb",
     "webhook_deliveries_per_s",
     "contract_examples_per_s",
+    "dashboard_first_render_ms",
 )
 
 
@@ -106,6 +108,7 @@ BASELINES: dict[str, str] = {
     "simulate_jobs": "simulate(N, scenario='random', seed=1), child process on one core",
     "webhook_deliveries_per_s": "signed deliveries to a local aiohttp receiver",
     "contract_examples_per_s": "check_client(wait_for_job), whole call incl. server start",
+    "dashboard_first_render_ms": "/_mock/ui/ jobs view, navigation to rows, 10,000 jobs",
 }
 
 
@@ -221,8 +224,17 @@ def run(
          "bare_aiohttp_rps", "pytest_httpserver_rps")  # fmt: skip
     step("fixture start + stop", fixture, "fixture_start_stop_ms",
          "pytest_httpserver_start_stop_ms", "fixture_speedup_vs_pytest_httpserver")  # fmt: skip
+
+    def dashboard() -> None:
+        from benchmarks.bench_dashboard import measure_dashboard
+
+        d = measure_dashboard(10_000, reps=5 if quick else 10)
+        fig["dashboard_first_render_ms"] = d.pop("dashboard_first_render_ms")
+        extra.update(d)
+
     step("webhook deliveries", webhooks, "webhook_deliveries_per_s")
     step("contract kit", contract, "contract_examples_per_s")
+    step("dashboard in headless Chromium", dashboard, "dashboard_first_render_ms")
     return fig, extra
 
 
@@ -271,7 +283,9 @@ def render_table(fig: dict[str, Any], extra: dict[str, Any], quick: bool) -> str
             f"  flat: goal {FLAT_GOAL}: {'met' if ok else 'NOT met'}"
         )
     more = ("bare_aiohttp_p99_ms", "pytest_httpserver_p99_ms", "poll_rps_uvloop",
-            "poll_p99_ms_uvloop", "uvloop_speedup", "contract_search_examples_per_s")  # fmt: skip
+            "poll_p99_ms_uvloop", "uvloop_speedup", "contract_search_examples_per_s",
+            "dashboard_first_render_cold_ms", "dashboard_update_delay_ms",
+            "dashboard_job_page_delay_ms", "dashboard_job_list_ms")  # fmt: skip
     for k in more:
         if extra.get(k) is not None:
             rows.append(f"{k:<38}{_fmt(extra[k]):>12}")

@@ -291,17 +291,18 @@ class LiveFeed:
                 "X-Accel-Buffering": "no",
             }
         )
-        await resp.prepare(request)
+        # registered before the headers go out: once the page sees the stream open, every
+        # change from then on reaches it
         page = _Page(request, job_id)
         if job_id is not None:
             page.deliveries_seen = tuple(
                 (d.id, d.state, len(d.attempts)) for d in self.deliveries(job_id)
             )
-        first = not self.pages
-        self.pages.add(page)
-        if first:
+        if not self.pages:
             self._start()
+        self.pages.add(page)
         try:
+            await resp.prepare(request)
             await resp.write(b"retry: 1000\n\n" + _event(self.snapshot()))
             while not page.gone:
                 try:

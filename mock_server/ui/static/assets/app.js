@@ -468,7 +468,6 @@
 
   function setupJobsView() {
     const sel = $("filter-status");
-    for (const s of ui.machine.statuses) sel.append(el("option", { value: s }, s));
     sel.addEventListener("change", () => {
       ui.query.status = sel.value;
       ui.query.offset = 0;
@@ -503,7 +502,7 @@
 
   async function loadJob() {
     const id = ui.jobId;
-    if (!id) return;
+    if (!id || !(await ready)) return;
     const enc = encodeURIComponent(id);
     const [job, reqs, viol] = await Promise.all([
       call("GET", `${API}/jobs/${enc}`),
@@ -1093,6 +1092,7 @@
   // ------------------------------------------------------------------ violations and faults
 
   async function loadViolations() {
+    await ready; // the rules' texts
     const res = await call("GET", API + "/violations");
     if (res.ok) {
       const rows = res.body.violations
@@ -1152,15 +1152,25 @@
 
   // ------------------------------------------------------------------ start
 
+  // The machine and the rule texts, read once; the jobs table does not wait for them.
+  let ready = Promise.resolve(false);
+
   async function start() {
-    const [machine, rules] = await Promise.all([call("GET", API + "/machine"), call("GET", API + "/rules")]);
-    if (!machine.ok) {
-      showError("The dashboard could not read the job machine from /_mock/machine.");
-      return;
-    }
-    ui.machine = machine.body;
-    if (rules.ok) ui.rules = Object.fromEntries(rules.body.rules.map((r) => [r.id, r]));
-    $("mermaid").textContent = ui.machine.mermaid;
+    ready = Promise.all([call("GET", API + "/machine"), call("GET", API + "/rules")]).then(
+      ([machine, rules]) => {
+        if (!machine.ok) {
+          showError("The dashboard could not read the job machine from /_mock/machine.");
+          return false;
+        }
+        ui.machine = machine.body;
+        if (rules.ok) ui.rules = Object.fromEntries(rules.body.rules.map((r) => [r.id, r]));
+        $("mermaid").textContent = ui.machine.mermaid;
+        const sel = $("filter-status");
+        for (const st of ui.machine.statuses) sel.append(el("option", { value: st }, st));
+        setCounts(ui.counts, ui.totalJobs);
+        return true;
+      }
+    );
     setupJobsView();
     setupClockView();
     setupViolationsView();
