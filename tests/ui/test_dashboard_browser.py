@@ -317,6 +317,37 @@ def test_violations_and_faults_view_is_live_and_clears_faults(scene: Scene, page
     assert scene.control("GET", "/faults")["faults"] == []
 
 
+# --------------------------------------------------------------------------- accessibility
+
+
+def _axe(page: Page) -> list[str]:
+    """axe-core's WCAG rules (the copy bundled by axe-playwright-python): the violated ones."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    result = Axe().run(page)
+    return [f"{v['id']}: {v['help']}" for v in result.response["violations"]]
+
+
+def test_every_view_passes_axe(scene: Scene, pages: Pages, receiver: WebhookReceiver) -> None:
+    scene.build()
+    receiver.wait_for(scene.jobs["tower-plans"], "completed", timeout=5)
+    page = pages.open()
+    for route, ready in [
+        ("#/jobs", "#jobs-body tr[data-job]"),
+        (f"#/jobs/{scene.jobs['tower-plans']}", "#webhooks article"),
+        ("#/clock", "#credits-body tr"),
+        ("#/violations", "#violations-body tr"),
+    ]:
+        page.goto(f"{pages.url}/_mock/ui/{route}")
+        page.wait_for_selector(ready)
+        assert _axe(page) == [], route
+    # the check can fail: a field without its label is caught
+    page.goto(f"{pages.url}/_mock/ui/#/clock")
+    page.wait_for_selector("#credits-body tr")
+    page.evaluate("document.querySelector('label[for=advance-seconds]').remove()")
+    assert any(v.startswith("label:") for v in _axe(page))
+
+
 # --------------------------------------------------------------------------- keyboard
 
 
