@@ -1,6 +1,7 @@
 """The dashboard's figures (issue 18), in headless Chromium against `plangrep-mock serve`.
 
     python -m benchmarks.bench_dashboard [--jobs 10000] [--reps 10] [--poll] [--before DIR]
+                                         [--rounds 5] [--no-render]
 
 - first render: from navigation to the jobs table showing its rows (the page's own
   `performance.mark("jobs-rendered")`, relative to navigation start), with `--jobs` jobs on the
@@ -13,7 +14,10 @@
   `poll_rps` (serve --polling off, a processing job, 32 connections), for serve with no page
   open, with one page on the jobs view, and with one page on the polled job's own page; and,
   with `--before DIR` (a checkout of the code before the dashboard), that code's serve. The
-  targets run back to back in each round; a ratio is the median of per-round ratios.
+  targets run back to back in each round; a ratio is the median of per-round ratios. Beside
+  requests/s, the server process's CPU time per request (user + system, from psutil): on a
+  machine shared with other work, requests/s swings with what else runs, CPU per request much
+  less.
 
 Servers run on CPU 0, the load generator and Chromium on CPU 1 (when the machine has two).
 """
@@ -43,8 +47,8 @@ API = "/api/open/v1"
 
 
 @contextmanager
-def serving(repo: Path, args: Sequence[str], cpu: int | None) -> Iterator[int]:
-    """`python -m mock_server serve --port 0 ARGS` from `repo`'s code; yields the port."""
+def serving(repo: Path, args: Sequence[str], cpu: int | None) -> Iterator[tuple[int, int]]:
+    """`python -m mock_server serve --port 0 ARGS` from `repo`'s code; yields (port, pid)."""
     env = dict(os.environ)
     env["PYTHONPATH"] = str(repo)
     proc = subprocess.Popen(
@@ -59,7 +63,7 @@ def serving(repo: Path, args: Sequence[str], cpu: int | None) -> Iterator[int]:
         if cpu is not None and hasattr(os, "sched_setaffinity"):
             os.sched_setaffinity(proc.pid, {cpu})
         assert proc.stdout is not None
-        yield _read_port(proc.stdout, MOCK_BANNER, proc, f"serve from {repo}")
+        yield _read_port(proc.stdout, MOCK_BANNER, proc, f"serve from {repo}"), proc.pid
     finally:
         proc.terminate()
         try:
@@ -243,15 +247,18 @@ def measure_poll_cost(
     server_cpu, other_cpu = _cpus()
     headers = {"Authorization": f"Bearer {API_KEY}"}
     args = ["--polling", "off"]
+    import psutil
+
     results: dict[str, list[LoadResult]] = {}
+    cpu_us: dict[str, list[float]] = {}  # server CPU time per answered request
     with ExitStack() as stack:
         targets: dict[str, str] = {}
         ports = {}
-        if before is not None:
-            ports["before"] = stack.enter_context(serving(before, args, server_cpu))
-        ports["no_page"] = stack.enter_context(serving(REPO, args, server_cpu))
-        ports["jobs_page"] = stack.enter_context(serving(REPO, args, server_cpu))
-        ports["job_page"] = stack.enter_context(serving(REPO, args, server_cpu))
+        pids = {}
+        names = (["before"] if before is not None else []) + ["no_page", "jobs_page", "job_page"]
+        for name in names:
+            repo = before if name == "before" and before is not None else REPO
+            ports[name], pids[name] = stack.enter_context(serving(repo, args, server_cpu))
         for name, port in ports.items():
             targets[name], _ = prepare_job(port)
         b = stack.enter_context(browser(other_cpu))
@@ -264,6 +271,8 @@ def measure_poll_cost(
             page.wait_for_selector('#live[data-state="live"]')
         for i in range(rounds):
             for name, url in targets.items():
+                proc = psutil.Process(pids[name])
+                cpu0 = sum(proc.cpu_times()[:2])
                 r = run_load(
                     url,
                     headers=headers,
@@ -273,10 +282,16 @@ def measure_poll_cost(
                     tool=tool,
                     cpu=other_cpu,
                 )
+                used = sum(proc.cpu_times()[:2]) - cpu0  # warm-up included, like its requests
                 if r.bad:
                     raise RuntimeError(f"{r.bad} failed requests against {name} ({r})")
                 results.setdefault(name, []).append(r)
-                log(f"round {i + 1}/{rounds} {name}: {r.rps:,.0f} req/s, p99 {r.p99_ms:.2f} ms")
+                per = used / (r.rps * (seconds + warmup)) * 1e6
+                cpu_us.setdefault(name, []).append(per)
+                log(
+                    f"round {i + 1}/{rounds} {name}: {r.rps:,.0f} req/s, p99 {r.p99_ms:.2f} ms, "
+                    f"{per:.1f} us server CPU per request"
+                )
         for page in (jobs_page, job_page):
             page.close()
 
@@ -290,6 +305,8 @@ def measure_poll_cost(
     for name, rs in results.items():
         out[f"poll_rps_{name}"] = statistics.median(r.rps for r in rs)
         out[f"poll_p99_ms_{name}"] = statistics.median(r.p99_ms for r in rs)
+    for name, us in cpu_us.items():
+        out[f"server_cpu_us_per_request_{name}"] = statistics.median(us)
     out["ratio_no_page_vs_before"] = ratio("no_page", "before")
     out["ratio_jobs_page_vs_no_page"] = ratio("jobs_page", "no_page")
     out["ratio_job_page_vs_no_page"] = ratio("job_page", "no_page")
@@ -299,7 +316,7 @@ def measure_poll_cost(
 def measure_dashboard(jobs: int = 10_000, reps: int = 10) -> dict[str, float]:
     """First render at `jobs` jobs and the update delays (a manual-clock serve of its own)."""
     server_cpu, other_cpu = _cpus()
-    with serving(REPO, ["--clock", "manual", "--polling", "off"], server_cpu) as port:
+    with serving(REPO, ["--clock", "manual", "--polling", "off"], server_cpu) as (port, _):
         root = f"http://127.0.0.1:{port}"
         started = time.perf_counter()
         asyncio.run(_populate(root, jobs))
@@ -327,9 +344,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--poll", action="store_true", help="also measure the poll path's cost")
     ap.add_argument("--before", type=Path, help="a checkout of the code before the dashboard")
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--no-render", action="store_true", help="skip first render and delays")
     args = ap.parse_args(argv)
-    out: dict[str, Any] = measure_dashboard(args.jobs, args.reps)
-    print(json.dumps(out), flush=True)
+    out: dict[str, Any] = {}
+    if not args.no_render:
+        out.update(measure_dashboard(args.jobs, args.reps))
+        print(json.dumps(out), flush=True)
     if args.poll:
         out.update(measure_poll_cost(before=args.before, rounds=args.rounds))
     print(json.dumps(out, indent=2))
