@@ -15,6 +15,8 @@ Figures (the keys of `--json`, whose last printed line is one JSON object with e
   simulate_jobs, simulate_seconds, simulate_jobs_per_s, simulate_peak_rss_mb
   webhook_deliveries_per_s                                           benchmarks/bench_webhooks.py
   contract_examples_per_s                                            check_client, reference client
+  source_search_p99_ms                 SourceIndex.search, 10k regions + 1k spec sections, one core
+  receiver_probes_per_s                                              check_receiver, aiohttp app
   dashboard_first_render_ms                 benchmarks/bench_dashboard.py, 10,000 jobs, Chromium
 
 A figure that cannot be measured (a part not built yet) is null, and the table says why. Every
@@ -64,6 +66,8 @@ KEYS: tuple[str, ...] = (
     "simulate_peak_rss_mb",
     "webhook_deliveries_per_s",
     "contract_examples_per_s",
+    "source_search_p99_ms",
+    "receiver_probes_per_s",
     "dashboard_first_render_ms",
 )
 
@@ -92,6 +96,8 @@ GOALS: dict[str, Goal] = {
     "simulate_peak_rss_mb": Goal("<=", 300),
     "webhook_deliveries_per_s": Goal(">=", 1_000),
     "contract_examples_per_s": Goal(">=", 50),
+    "source_search_p99_ms": Goal("<=", 20),  # issue 14, on one core
+    "receiver_probes_per_s": Goal(">=", 200),
 }
 FLAT_GOAL = Goal("<=", 1.5)  # transition_us_100k / transition_us_1k: "flat from 1k to 100k"
 
@@ -108,6 +114,8 @@ BASELINES: dict[str, str] = {
     "simulate_jobs": "simulate(N, scenario='random', seed=1), child process on one core",
     "webhook_deliveries_per_s": "signed deliveries to a local aiohttp receiver",
     "contract_examples_per_s": "check_client(wait_for_job), whole call incl. server start",
+    "source_search_p99_ms": "CPU ms per query, 400 varied queries x 3, 16k chunks, 1 core",
+    "receiver_probes_per_s": "check_receiver against a local aiohttp receiver (own process)",
     "dashboard_first_render_ms": "/_mock/ui/ jobs view, navigation to rows, 10,000 jobs",
 }
 
@@ -220,6 +228,16 @@ def run(
         extra["contract_examples"] = d["examples"]
         extra["contract_search_examples_per_s"] = d["search_examples_per_s"]
 
+    def search() -> None:
+        from benchmarks.bench_search import measure_search
+
+        d = measure_search(quick=quick)
+        fig["source_search_p99_ms"] = d["source_search_p99_ms"]
+        extra["source_search_p50_ms"] = d["source_search_p50_ms"]
+        extra["source_search_qps"] = d["source_search_qps"]
+        extra["source_search_wall_p99_ms"] = d["wall_p99_ms"]
+        extra["source_search_chunks"] = d["chunks"]
+
     step("GET /jobs/{jobId} requests/s", polling, *[k for k in KEYS if k.startswith("poll")],
          "bare_aiohttp_rps", "pytest_httpserver_rps")  # fmt: skip
     step("fixture start + stop", fixture, "fixture_start_stop_ms",
@@ -233,7 +251,17 @@ def run(
         extra.update(d)
 
     step("webhook deliveries", webhooks, "webhook_deliveries_per_s")
+
+    def receiver() -> None:
+        from benchmarks.bench_receiver import measure_receiver
+
+        d = measure_receiver(30 if quick else 100)
+        fig["receiver_probes_per_s"] = d["probes_per_s"]
+        extra["receiver_probes"] = d["probes"]
+
     step("contract kit", contract, "contract_examples_per_s")
+    step("source search", search, "source_search_p99_ms")
+    step("receiver checker", receiver, "receiver_probes_per_s")
     step("dashboard in headless Chromium", dashboard, "dashboard_first_render_ms")
     return fig, extra
 
@@ -284,6 +312,7 @@ def render_table(fig: dict[str, Any], extra: dict[str, Any], quick: bool) -> str
         )
     more = ("bare_aiohttp_p99_ms", "pytest_httpserver_p99_ms", "poll_rps_uvloop",
             "poll_p99_ms_uvloop", "uvloop_speedup", "contract_search_examples_per_s",
+            "source_search_p50_ms", "source_search_qps", "source_search_wall_p99_ms",
             "dashboard_first_render_cold_ms", "dashboard_update_delay_ms",
             "dashboard_job_page_delay_ms", "dashboard_job_list_ms")  # fmt: skip
     for k in more:

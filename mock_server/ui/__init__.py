@@ -1,8 +1,14 @@
-"""The dashboard at `/_mock/ui/`: a live page over the control API (defined by the mock)."""
+"""The dashboard at `/_mock/ui/`: its live feed and its static page (defined by the mock).
+
+Its endpoints are declared in `mock_server/control/ui.py`; `create_app` wires the feed.
+"""
 
 from __future__ import annotations
 
-from .feed import LiveFeed
-from .routes import FEED_KEY, UI_PREFIX, setup_ui
+from pathlib import Path
 
-__all__ = ["FEED_KEY", "UI_PREFIX", "LiveFeed", "setup_ui"]
+from .feed import FEED_KEY, LiveFeed
+
+__all__ = ["FEED_KEY", "STATIC_DIR", "LiveFeed"]
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"

@@ -24,12 +24,11 @@ from typing import Any
 
 from aiohttp import web
 
-from statemachine import Engine, format_time
-from statemachine.engine import Job, Project, TransitionRecord
+from statemachine import Engine, Job, Project, TransitionRecord, format_time
 
 from ..state import MockState
 
-__all__ = ["MAX_ROWS", "LiveFeed", "job_row", "status_counts"]
+__all__ = ["FEED_KEY", "MAX_ROWS", "LiveFeed", "job_row", "status_counts"]
 
 MAX_ROWS = 500  # changed rows in one push; beyond that the page reloads its window
 _QUEUE = 64  # messages a page may lag behind before it is told to resync
@@ -90,23 +89,16 @@ class _Page:
 
 class LiveFeed:
     """Pushes the server's changes to the connected dashboard pages (see the module docstring).
-
-    `deliveries(job_id)` and `faults()` read the webhook part (absent: nothing to show). Runs on
-    the server's loop, like the engine.
-    """
+    Runs on the server's loop, like the engine."""
 
     def __init__(
         self,
         state: MockState,
         *,
-        deliveries: Callable[[str], list[Any]] = lambda _job_id: [],
-        faults: Callable[[], list[Any]] = list,
         interval: float = 0.1,
         clock_interval: float = 1.0,
     ) -> None:
         self.state = state
-        self.deliveries = deliveries
-        self.faults = faults
         self.interval = interval
         # a clock that moves on its own (realtime) is pushed at most this often unless jobs move
         self.clock_interval = clock_interval
@@ -131,11 +123,14 @@ class LiveFeed:
         self._journal_total = state.journal.total
         self._faults_seen = self._faults_signature()
 
+    def deliveries(self, job_id: str) -> list[Any]:
+        return self.state.webhooks.deliveries(job_id)
+
     def _faults_signature(self) -> tuple[Any, ...]:
-        return tuple((f.id, f.remaining) for f in self.faults())
+        return tuple((f.id, f.remaining) for f in self.state.faults.faults())
 
     def _faults_json(self) -> list[dict[str, Any]]:
-        return [f.as_json() for f in self.faults()]
+        return [f.as_json() for f in self.state.faults.faults()]
 
     def snapshot(self) -> dict[str, Any]:
         """The `hello` message: what a page needs before the first change."""
@@ -330,3 +325,6 @@ class LiveFeed:
             page.queue.put_nowait(None)
         await asyncio.sleep(0)
         self._stop()
+
+
+FEED_KEY: web.AppKey[LiveFeed] = web.AppKey("plangrep_mock_ui_feed", LiveFeed)

@@ -10,7 +10,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from statemachine import JobStatus
 
-from ..errors import ApiError
+from ..errors import ValidationFailed
 
 __all__ = [
     "JobListQuery",
@@ -81,11 +81,9 @@ def parse_query(model: type[M], query: Any) -> M:
             for e in exc.errors(include_url=False)
         ]
         first = details[0]
-        raise ApiError(
-            422,
-            "validation_error",
-            f"invalid query parameter {first['field']}: {first['message']}",
+        raise ValidationFailed(
             details=details,
+            message=f"invalid query parameter {first['field']}: {first['message']}",
         ) from None
 
 

@@ -1,6 +1,6 @@
 """The benchmark harness's own logic (no timing here): wrk's report is read right, the bare
-baseline really does the bearer check, `--json` prints exactly issue 7's keys, goals compare the
-right way round."""
+baseline really does the bearer check, `--json` prints exactly issue 7's keys (and issue 14's
+source search figure), goals compare the right way round."""
 
 from __future__ import annotations
 
@@ -83,7 +83,7 @@ def test_json_output_has_exactly_the_issue_keys(
     assert bench_run.main(["--json", "--quick"]) == 0
     last = capsys.readouterr().out.strip().splitlines()[-1]
     data = json.loads(last)
-    assert list(data) == list(bench_run.KEYS) and len(data) == 21
+    assert list(data) == list(bench_run.KEYS) and len(data) == 23  # issue 7: 20; 14/16/18: 1
     assert data["webhook_deliveries_per_s"] is None
 
 
@@ -106,3 +106,4 @@ def test_goals_compare_the_right_way_round() -> None:
     assert g["transition_ratio_vs_transitions"].met(1.2)
     assert not g["transition_ratio_vs_transitions"].met(1.6)
     assert g["simulate_jobs_per_s"].met(None) is None
+    assert g["source_search_p99_ms"].met(20) and not g["source_search_p99_ms"].met(20.1)

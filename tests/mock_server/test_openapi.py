@@ -40,9 +40,10 @@ def test_document_is_served_and_loads(server: Server) -> None:
 
 def test_every_route_is_described() -> None:
     app = create_app(MockConfig(clock="manual"))
-    from mock_server.openapi import OPENAPI_OPS_KEY, build_openapi
+    from mock_server.http.endpoints import ENDPOINTS_KEY
+    from mock_server.http.openapi import build_openapi
 
-    doc = build_openapi(app[OPENAPI_OPS_KEY])
+    doc = build_openapi(app[ENDPOINTS_KEY])
     routes = {
         (route.method.lower(), route.resource.canonical)
         for route in app.router.routes()
@@ -90,7 +91,7 @@ def test_webhook_url_pattern_means_the_same_in_python_and_ecma_262(
 ) -> None:
     """`\\s` differs between the two engines (Python has \\x85 and not \\ufeff, ECMA-262 the
     other way round): the pattern spells its classes out, and the server agrees with it."""
-    from mock_server.models import WEBHOOK_URL_PATTERN
+    from mock_server.public.models import WEBHOOK_URL_PATTERN
 
     assert not re.search(r"\\[sSwWdDbB]", WEBHOOK_URL_PATTERN)
     url = f"http://receiver.example/hook{char}x"

@@ -16,9 +16,8 @@ from typing import Any
 import pytest
 
 from benchmarks.bench_storm import HOSTILE_KINDS, HostileReceivers, rss_mb
-from mock_server import MockConfig
+from mock_server import STATE_KEY, MockConfig
 from mock_server.testing import MockServerThread
-from mock_server.webhooks import DISPATCHER_KEY
 
 from .support import Api, Receiver
 
@@ -69,7 +68,7 @@ def test_hostile_receivers_never_stall_the_server(storm_server: MockServerThread
                     api.complete(job)
             for _ in range(20):  # processing, then completion: the storm's events
                 api.advance(5)
-            drained = storm_server.run(storm_server.app[DISPATCHER_KEY].drain(timeout=60))
+            drained = storm_server.run(storm_server.app[STATE_KEY].webhooks.drain(timeout=60))
         finally:
             stop.set()
             poller.join()
