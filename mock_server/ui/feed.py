@@ -26,6 +26,7 @@ from aiohttp import web
 
 from statemachine import Engine, Job, Project, TransitionRecord, format_time
 
+from ..errors import ServerError
 from ..state import MockState
 
 __all__ = ["FEED_KEY", "MAX_ROWS", "LiveFeed", "job_row", "status_counts"]
@@ -278,7 +279,9 @@ class LiveFeed:
     async def stream(self, request: web.Request, job_id: str | None) -> web.StreamResponse:
         """Serve one page's event stream until it goes away or the server stops."""
         if self._closed:
-            raise web.HTTPServiceUnavailable()
+            raise ServerError(
+                status=503, code="shutting_down", message="the server is stopping; no new feeds"
+            )
         resp = web.StreamResponse(
             headers={
                 "Content-Type": "text/event-stream",
