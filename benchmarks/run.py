@@ -17,6 +17,7 @@ Figures (the keys of `--json`, whose last printed line is one JSON object with e
   contract_examples_per_s                                            check_client, reference client
   source_search_p99_ms                 SourceIndex.search, 10k regions + 1k spec sections, one core
   receiver_probes_per_s                                              check_receiver, aiohttp app
+  dashboard_first_render_ms                 benchmarks/bench_dashboard.py, 10,000 jobs, Chromium
 
 A figure that cannot be measured (a part not built yet) is null, and the table says why. Every
 requests/s figure of one run comes from the same load generator (wrk if on PATH). `--quick`
@@ -67,6 +68,7 @@ KEYS: tuple[str, ...] = (
     "contract_examples_per_s",
     "source_search_p99_ms",
     "receiver_probes_per_s",
+    "dashboard_first_render_ms",
 )
 
 
@@ -114,6 +116,7 @@ BASELINES: dict[str, str] = {
     "contract_examples_per_s": "check_client(wait_for_job), whole call incl. server start",
     "source_search_p99_ms": "CPU ms per query, 400 varied queries x 3, 16k chunks, 1 core",
     "receiver_probes_per_s": "check_receiver against a local aiohttp receiver (own process)",
+    "dashboard_first_render_ms": "/_mock/ui/ jobs view, navigation to rows, 10,000 jobs",
 }
 
 
@@ -249,6 +252,14 @@ def run(
          "bare_aiohttp_rps", "pytest_httpserver_rps")  # fmt: skip
     step("fixture start + stop", fixture, "fixture_start_stop_ms",
          "pytest_httpserver_start_stop_ms", "fixture_speedup_vs_pytest_httpserver")  # fmt: skip
+
+    def dashboard() -> None:
+        from benchmarks.bench_dashboard import measure_dashboard
+
+        d = measure_dashboard(10_000, reps=5 if quick else 10)
+        fig["dashboard_first_render_ms"] = d.pop("dashboard_first_render_ms")
+        extra.update(d)
+
     step("webhook deliveries", webhooks, "webhook_deliveries_per_s")
 
     def receiver() -> None:
@@ -261,6 +272,7 @@ def run(
     step("contract kit", contract, "contract_examples_per_s")
     step("source search", search, "source_search_p99_ms")
     step("receiver checker", receiver, "receiver_probes_per_s")
+    step("dashboard in headless Chromium", dashboard, "dashboard_first_render_ms")
     return fig, extra
 
 
@@ -314,7 +326,9 @@ def render_table(fig: dict[str, Any], extra: dict[str, Any], quick: bool) -> str
             "source_search_content_p50_ms", "source_search_content_p99_ms",
             "source_search_content_qps", "source_search_http_p50_ms",
             "source_search_http_p99_ms", "source_search_http_rps",
-            "source_search_http_cpu_ms")  # fmt: skip
+            "source_search_http_cpu_ms",
+            "dashboard_first_render_cold_ms", "dashboard_update_delay_ms",
+            "dashboard_job_page_delay_ms", "dashboard_job_list_ms")  # fmt: skip
     for k in more:
         if extra.get(k) is not None:
             rows.append(f"{k:<38}{_fmt(extra[k]):>12}")
