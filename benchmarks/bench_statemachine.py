@@ -8,6 +8,10 @@
   sides so drift hits both alike.
 - `measure_simulate(jobs)`: `simulate(jobs, scenario="random", seed=1)` in a child process
   pinned to one core; wall time of the run (imports excluded) and the child's peak RSS.
+- `measure_simulate_workers(jobs)`: the same with `workers=` one per CPU (issue 19), unpinned;
+  wall time, and the sum of the peak RSS of every process of the run (the parent, its fork
+  server and the workers), each sampled with psutil every 50 ms and raised to the process's own
+  `ru_maxrss` where the workers report it.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,8 +36,10 @@ from statemachine.machine import build_machine
 __all__ = [
     "LIFECYCLE",
     "SimulateResult",
+    "SimulateWorkersResult",
     "TransitionResult",
     "measure_simulate",
+    "measure_simulate_workers",
     "measure_transitions",
 ]
 
@@ -169,6 +176,92 @@ def measure_simulate(jobs: int, *, python: str = sys.executable) -> SimulateResu
         jobs=jobs,
         seconds=data["seconds"],
         peak_rss_mb=data["rss_kb"] / 1024,
+        report=data["report"],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SimulateWorkersResult:
+    jobs: int
+    workers: int
+    seconds: float
+    peak_rss_mb: float  # the sum over every process of the run of its own peak
+    rss_mb_by_process: dict[str, float]
+    report: dict[str, Any]
+
+    @property
+    def jobs_per_s(self) -> float:
+        return self.jobs / self.seconds
+
+
+_WORKERS_CHILD = """
+import json, os, sys, threading, time
+import psutil
+from statemachine import simulate
+jobs, workers = int(sys.argv[1]), int(sys.argv[2])
+me = psutil.Process()
+peaks = {}  # pid -> (name, peak RSS in bytes), sampled: the parent, the fork server, the workers
+done = threading.Event()
+def sample():
+    while not done.wait(0.05):
+        for p in [me, *me.children(recursive=True)]:
+            try:
+                rss = p.memory_info().rss
+                name = "parent" if p.pid == me.pid else " ".join(p.cmdline()[-2:])[-60:]
+            except psutil.Error:
+                continue
+            old = peaks.get(p.pid, (name, 0))
+            peaks[p.pid] = (name, max(old[1], rss))
+sampler = threading.Thread(target=sample, daemon=True)
+if __name__ == "__main__":
+    sampler.start()
+    t0 = time.perf_counter()
+    report = simulate(jobs, scenario="random", seed=1, workers=workers)
+    seconds = time.perf_counter() - t0
+    done.set()
+    sampler.join()
+    # each worker's own ru_maxrss (exact) wins over the samples where both are known
+    for pid, kb in report.extra["peak_rss_kb"].items():
+        name = peaks.get(pid, ("worker", 0))[0]
+        peaks[pid] = (name, max(peaks.get(pid, (name, 0))[1], kb * 1024))
+    import resource
+    mine = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    peaks[me.pid] = ("parent", max(peaks.get(me.pid, ("parent", 0))[1], mine))
+    named = {f"{n} ({pid})": b for pid, (n, b) in peaks.items()}
+    print(json.dumps({"seconds": seconds, "peaks": named, "report": report.as_dict()}))
+"""
+
+
+def measure_simulate_workers(
+    jobs: int, workers: int | None = None, *, python: str = sys.executable
+) -> SimulateWorkersResult:
+    """Run `simulate(jobs, scenario="random", seed=1, workers=...)` in a fresh child (one worker
+    per CPU by default) and sum the peak resident memory of every process of the run."""
+    workers = workers or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                          else os.cpu_count() or 1)  # fmt: skip
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
+        f.write(_WORKERS_CHILD)  # a file, not -c: worker processes re-import the main module
+    try:
+        out = subprocess.run(
+            [python, f.name, str(jobs), str(workers)],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=REPO,
+        )
+    finally:
+        os.unlink(f.name)
+    data = json.loads(out.stdout.strip().splitlines()[-1])
+    by_process = {k: v / 2**20 for k, v in data["peaks"].items()}
+    return SimulateWorkersResult(
+        jobs=jobs,
+        workers=workers,
+        seconds=data["seconds"],
+        peak_rss_mb=sum(by_process.values()),
+        rss_mb_by_process=by_process,
         report=data["report"],
     )
 
