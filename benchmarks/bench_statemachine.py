@@ -104,13 +104,16 @@ def _make_pass_bare(machine: Machine) -> Callable[[list[_Obj]], float]:
     return run
 
 
-def measure_transitions(live_jobs: int, *, min_transitions: int = 300_000) -> TransitionResult:
-    """Median microseconds per transition at `live_jobs` live objects, ours vs the baseline."""
+def measure_transitions(
+    live_jobs: int, *, min_transitions: int = 300_000, min_passes: int = 3
+) -> TransitionResult:
+    """Median microseconds per transition at `live_jobs` live objects, ours vs the baseline,
+    over at least `min_passes` measured passes (after one warm-up pass)."""
     ours_objs = [_Obj(i) for i in range(live_jobs)]
     bare_objs = [_Obj(i) for i in range(live_jobs)]
     pass_bare = _make_pass_bare(_baseline_machine())
     per_pass = live_jobs * len(LIFECYCLE)
-    passes = max(3, -(-min_transitions // per_pass))
+    passes = max(min_passes, -(-min_transitions // per_pass))
     start = JobStatus.PROVISIONING.value
     ours: list[float] = []
     bare: list[float] = []
@@ -207,9 +210,17 @@ def sample():
         for p in [me, *me.children(recursive=True)]:
             try:
                 rss = p.memory_info().rss
-                name = "parent" if p.pid == me.pid else " ".join(p.cmdline()[-2:])[-60:]
+                cmd = " ".join(p.cmdline())
             except psutil.Error:
                 continue
+            if p.pid == me.pid:
+                name = "parent"
+            elif "resource_tracker" in cmd:
+                name = "resource tracker"
+            elif p.pid in [c.pid for c in me.children()]:
+                name = "fork server"
+            else:
+                name = "worker"
             old = peaks.get(p.pid, (name, 0))
             peaks[p.pid] = (name, max(old[1], rss))
 sampler = threading.Thread(target=sample, daemon=True)

@@ -129,4 +129,3 @@ def test_paused_freezes_and_resumes_a_process() -> None:
     finally:
         proc.kill()
         proc.wait()
-
