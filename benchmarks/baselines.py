@@ -380,6 +380,136 @@ def _ratios(a: list[LoadResult], b: list[LoadResult], attr: str = "rps") -> list
     ]
 
 
+class _Bench:
+    """What the measuring steps share: the load generator, the CPUs, the mock's URL."""
+
+    def __init__(self, s: BaselineSettings, tool: str, log: Callable[[str], None]) -> None:
+        self.s = s
+        self.tool = tool
+        self.log = log
+        self.server_cpu, self.load_cpu = _cpus()
+        self.headers = {"Authorization": f"Bearer {API_KEY}"}
+        self.mock_url = ""
+
+    def hit(self, url: str, seconds: float, warmup: float) -> LoadResult:
+        r = run_load(
+            url,
+            headers=self.headers,
+            connections=CONNECTIONS,
+            seconds=seconds,
+            warmup=warmup,
+            tool=self.tool,
+            cpu=self.load_cpu,
+        )
+        if r.bad:
+            raise RuntimeError(f"{r.bad} failed requests against {url} ({r})")
+        return r
+
+    def say(self, name: str, r: LoadResult) -> None:
+        self.log(f"{name}: {r.rps:,.0f} req/s, p99 {r.p99_ms:.2f} ms")
+
+    def rounds(
+        self, proc: subprocess.Popen[bytes], url: str, name: str
+    ) -> tuple[list[LoadResult], list[LoadResult]]:
+        """The mock (the baseline paused) then the baseline, `rounds` times."""
+        mock: list[LoadResult] = []
+        other: list[LoadResult] = []
+        for i in range(self.s.rounds):
+            with paused(proc):
+                m = self.hit(self.mock_url, self.s.seconds, self.s.warmup)
+            o = self.hit(url, self.s.seconds, self.s.warmup)
+            mock.append(m)
+            other.append(o)
+            self.say(f"round {i + 1}/{self.s.rounds} mock", m)
+            self.say(f"round {i + 1}/{self.s.rounds} {name}", o)
+        return mock, other
+
+
+def _wiremock(
+    b: _Bench, java: str, jar: Path, tmp: Path, path: str, raw: bytes, ctype: str, journal: bool
+) -> WireMockRun:
+    s = b.s
+    name = "WireMock, journal " + ("on" if journal else "off")
+    root = tmp / ("wiremock-journal" if journal else "wiremock")
+    (root / "mappings").mkdir(parents=True)
+    (root / "mappings" / "job.json").write_text(
+        json.dumps(wiremock_mappings(path, raw, ctype, API_KEY))
+    )
+    port = free_port()
+    journal_args = (
+        ["--max-request-journal-entries", str(WIREMOCK_JOURNAL_ENTRIES)]
+        if journal
+        else ["--no-request-journal"]
+    )
+    cmd = [java, "-jar", str(jar), "--port", str(port), "--bind-address", "127.0.0.1",
+           "--root-dir", str(root), "--disable-banner", "--disable-request-logging",
+           *journal_args]  # fmt: skip
+    url = f"http://127.0.0.1:{port}{path}"
+    before = b.hit(b.mock_url, s.seconds, s.warmup)  # right before the cold start
+    b.say("mock", before)
+    log_file = tmp / f"{root.name}.log"
+    with running(
+        cmd, url=url, headers=b.headers, cpu=b.server_cpu, log_file=log_file, what=name
+    ) as proc:
+        cold = b.hit(url, s.cold_seconds, 0)
+        b.say(f"{name}, cold (first {s.cold_seconds:g} s)", cold)
+        run = WireMockRun(journal=journal, cold=cold, mock_before_cold=before)
+        left = s.warm_seconds
+        while left > 0:  # in chunks, to show the JIT warming up
+            chunk = min(10.0, left)
+            run.warmup_curve.append(b.hit(url, chunk, 0).rps)
+            left -= chunk
+        b.log(f"{name}, warm-up: " + ", ".join(f"{x:,.0f}" for x in run.warmup_curve))
+        run.mock, run.warm = b.rounds(proc, url, name)
+    return run
+
+
+def _prism(b: _Bench, tmp: Path, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    if shutil.which("node") is None:
+        raise NotMeasured("Node.js is not on PATH (Prism runs on node)")
+    folder = install_npm_package("@stoplight/prism-cli", PRISM_VERSION, log=b.log)
+    spec = tmp / "prism.json"
+    spec.write_text(json.dumps(prism_document(path, body["job"]["id"], body)))
+    port = free_port()
+    cmd = ["node", str(npm_bin(folder, "prism")), "mock", str(spec), "--port", str(port),
+           "--host", "127.0.0.1", "--verboseLevel", "warn"]  # fmt: skip
+    url = f"http://127.0.0.1:{port}{path}"
+    log_file = tmp / "prism.log"
+    with running(
+        cmd, url=url, headers=b.headers, cpu=b.server_cpu, log_file=log_file, what="Prism"
+    ) as proc:
+        b.hit(url, b.s.prism_warmup, 0)
+        mock, prism = b.rounds(proc, url, "Prism")
+    return {
+        "prism_rps": _median([r.rps for r in prism]),
+        "prism_p99_ms": _median([r.p99_ms for r in prism]),
+        "poll_ratio_vs_prism": _median(_ratios(mock, prism)),
+    }
+
+
+def _wiremock_figures(run: WireMockRun, prefix: str) -> dict[str, Any]:
+    ratio = "poll_ratio_vs_" + prefix
+    fig = {
+        f"{prefix}_cold_rps": run.cold.rps,
+        f"{prefix}_warm_rps": _median([r.rps for r in run.warm]),
+        f"{prefix}_warm_p99_ms": _median([r.p99_ms for r in run.warm]),
+        f"{ratio}_cold": run.mock_before_cold.rps / run.cold.rps,
+        f"{ratio}_warm": _median(_ratios(run.mock, run.warm)),
+    }
+    if not run.journal:
+        fig["poll_p99_ratio_vs_wiremock_warm"] = _median(_ratios(run.mock, run.warm, "p99_ms"))
+    return fig
+
+
+WIREMOCK_KEYS: dict[bool, tuple[str, ...]] = {
+    journal: (f"{p}_cold_rps", f"{p}_warm_rps", f"{p}_warm_p99_ms",
+              f"poll_ratio_vs_{p}_cold", f"poll_ratio_vs_{p}_warm")
+    for journal, p in ((False, "wiremock"), (True, "wiremock_journal"))
+}  # fmt: skip
+WIREMOCK_KEYS[False] += ("poll_p99_ratio_vs_wiremock_warm",)
+PRISM_KEYS = ("prism_rps", "prism_p99_ms", "poll_ratio_vs_prism")
+
+
 def measure_baselines(
     *,
     quick: bool = False,
@@ -387,166 +517,59 @@ def measure_baselines(
     settings: BaselineSettings | None = None,
     log: Callable[[str], None] = print,
 ) -> tuple[dict[str, Any], dict[str, str], dict[str, Any]]:
-    """(figures, why each null figure is null, details) for WireMock and Prism vs the mock."""
+    """(figures, why each null figure is null, details) for WireMock and Prism vs the mock.
+
+    A baseline that cannot run here (`NotMeasured`) leaves its figures null with the reason;
+    anything else (failed requests, a crash) is an error of the benchmark and propagates."""
     s = settings or BaselineSettings.for_run(quick)
-    tool = available_tool(tool)
-    server_cpu, load_cpu = _cpus()
-    headers = {"Authorization": f"Bearer {API_KEY}"}
+    b = _Bench(s, available_tool(tool), log)
     fig: dict[str, Any] = {}
     notes: dict[str, str] = {}
-    details: dict[str, Any] = {"settings": asdict(s)}
+    details: dict[str, Any] = {"settings": asdict(s), "loadgen": b.tool}
 
-    def hit(url: str, seconds: float, warmup: float) -> LoadResult:
-        r = run_load(
-            url,
-            headers=headers,
-            connections=CONNECTIONS,
-            seconds=seconds,
-            warmup=warmup,
-            tool=tool,
-            cpu=load_cpu,
-        )
-        if r.bad:
-            raise RuntimeError(f"{r.bad} failed requests against {url} ({r})")
-        return r
-
-    def say(name: str, r: LoadResult) -> None:
-        log(f"{name}: {r.rps:,.0f} req/s, p99 {r.p99_ms:.2f} ms")
+    def skip(keys: Sequence[str], reason: str) -> None:
+        log(f"not measured because {reason}")
+        for k in keys:
+            fig[k] = None
+            notes[k] = reason
 
     with tempfile.TemporaryDirectory(prefix="plangrep-bench-") as tmp_name, ExitStack() as stack:
         tmp = Path(tmp_name)
         port = stack.enter_context(
-            serving(mock_command(), MOCK_BANNER, "plangrep-mock serve", server_cpu)
+            serving(mock_command(), MOCK_BANNER, "plangrep-mock serve", b.server_cpu)
         )
-        mock_url, body = prepare_job(port)
-        status, raw, content_type = _get(mock_url, headers)
+        b.mock_url, body = prepare_job(port)
+        status, raw, content_type = _get(b.mock_url, b.headers)
         if status != 200:
-            raise RuntimeError(f"GET {mock_url} -> {status}")
-        path = mock_url.split(f":{port}", 1)[1]
+            raise RuntimeError(f"GET {b.mock_url} -> {status}")
+        path = b.mock_url.split(f":{port}", 1)[1]
         details["body_bytes"] = len(raw)
 
-        # -- WireMock ----------------------------------------------------------------------
-        wm_runs: dict[bool, WireMockRun] = {}
         try:
             java = find_java()
             jar = wiremock_jar(install_npm_package("wiremock", WIREMOCK_VERSION, log=log))
         except NotMeasured as exc:
-            wm_reason: str | None = str(exc)
+            skip(WIREMOCK_KEYS[False] + WIREMOCK_KEYS[True], str(exc))
         else:
-            wm_reason = None
-            for journal in (False, True) if s.journal_on else (False,):
-                name = "WireMock, journal " + ("on" if journal else "off")
-                root = tmp / ("wiremock-journal" if journal else "wiremock")
-                (root / "mappings").mkdir(parents=True)
-                (root / "mappings" / "job.json").write_text(
-                    json.dumps(wiremock_mappings(path, raw, content_type, API_KEY))
-                )
-                wport = free_port()
-                journal_args = (
-                    ["--max-request-journal-entries", str(WIREMOCK_JOURNAL_ENTRIES)]
-                    if journal
-                    else ["--no-request-journal"]
-                )
-                cmd = [java, "-jar", str(jar), "--port", str(wport), "--bind-address",
-                       "127.0.0.1", "--root-dir", str(root), "--disable-banner",
-                       "--disable-request-logging", *journal_args]  # fmt: skip
-                wurl = f"http://127.0.0.1:{wport}{path}"
-                # the mock right before WireMock's cold start, for the cold ratio
-                before = hit(mock_url, s.seconds, s.warmup)
-                say("mock", before)
-                with running(
-                    cmd,
-                    url=wurl,
-                    headers=headers,
-                    cpu=server_cpu,
-                    log_file=tmp / f"{root.name}.log",
-                    what=name,
-                ) as proc:
-                    cold = hit(wurl, s.cold_seconds, 0)
-                    say(f"{name}, cold (first {s.cold_seconds:g} s)", cold)
-                    run = WireMockRun(journal=journal, cold=cold, mock_before_cold=before)
-                    left = s.warm_seconds
-                    while left > 0:  # in chunks, to show the JIT warming up
-                        chunk = min(10.0, left)
-                        r = hit(wurl, chunk, 0)
-                        run.warmup_curve.append(r.rps)
-                        left -= chunk
-                    log(f"{name}, warm-up: " + ", ".join(f"{x:,.0f}" for x in run.warmup_curve))
-                    for i in range(s.rounds):
-                        with paused(proc):
-                            m = hit(mock_url, s.seconds, s.warmup)
-                        w = hit(wurl, s.seconds, s.warmup)
-                        run.mock.append(m)
-                        run.warm.append(w)
-                        say(f"round {i + 1}/{s.rounds} mock", m)
-                        say(f"round {i + 1}/{s.rounds} {name}", w)
-                wm_runs[journal] = run
+            for journal in (False, True):
+                if journal and not s.journal_on:
+                    skip(WIREMOCK_KEYS[True], "--quick skips it (run the full benchmark)")
+                    continue
+                try:
+                    run = _wiremock(b, java, jar, tmp, path, raw, content_type, journal)
+                except NotMeasured as exc:
+                    skip(WIREMOCK_KEYS[journal], str(exc))
+                    continue
+                prefix = "wiremock_journal" if journal else "wiremock"
+                fig.update(_wiremock_figures(run, prefix))
+                details[f"{prefix}_warmup_curve_rps"] = run.warmup_curve
+                details[f"{prefix}_mock_rps"] = _median([r.rps for r in run.mock])
+                details[f"{prefix}_mock_p99_ms"] = _median([r.p99_ms for r in run.mock])
 
-        for journal, prefix in ((False, "wiremock"), (True, "wiremock_journal")):
-            ratio_prefix = "poll_ratio_vs_" + prefix
-            keys = [f"{prefix}_cold_rps", f"{prefix}_warm_rps", f"{prefix}_warm_p99_ms",
-                    f"{ratio_prefix}_cold", f"{ratio_prefix}_warm"]  # fmt: skip
-            run_ = wm_runs.get(journal)
-            if run_ is None:
-                reason = wm_reason or "not measured in --quick (run the full benchmark)"
-                for k in keys:
-                    fig[k] = None
-                    notes[k] = reason
-                continue
-            fig[f"{prefix}_cold_rps"] = run_.cold.rps
-            fig[f"{prefix}_warm_rps"] = _median([r.rps for r in run_.warm])
-            fig[f"{prefix}_warm_p99_ms"] = _median([r.p99_ms for r in run_.warm])
-            fig[f"{ratio_prefix}_cold"] = run_.mock_before_cold.rps / run_.cold.rps
-            fig[f"{ratio_prefix}_warm"] = _median(_ratios(run_.mock, run_.warm))
-            details[f"{prefix}_warmup_curve_rps"] = run_.warmup_curve
-            details[f"{prefix}_mock_rps"] = _median([r.rps for r in run_.mock])
-            details[f"{prefix}_mock_p99_ms"] = _median([r.p99_ms for r in run_.mock])
-            if not journal:
-                fig["poll_p99_ratio_vs_wiremock_warm"] = _median(
-                    _ratios(run_.mock, run_.warm, "p99_ms")
-                )
-        if False not in wm_runs:
-            fig["poll_p99_ratio_vs_wiremock_warm"] = None
-            notes["poll_p99_ratio_vs_wiremock_warm"] = notes["wiremock_warm_rps"]
-
-        # -- Prism ---------------------------------------------------------------------------
-        prism_keys = ("prism_rps", "prism_p99_ms", "poll_ratio_vs_prism")
         try:
-            if shutil.which("node") is None:
-                raise NotMeasured("Node.js is not on PATH (Prism runs on node)")
-            folder = install_npm_package("@stoplight/prism-cli", PRISM_VERSION, log=log)
-            spec = tmp / "prism.json"
-            job_id = body["job"]["id"]
-            spec.write_text(json.dumps(prism_document(path, job_id, body)))
-            pport = free_port()
-            entry = npm_bin(folder, "prism")
-            cmd = ["node", str(entry), "mock", str(spec), "--port", str(pport),
-                   "--host", "127.0.0.1", "--verboseLevel", "warn"]  # fmt: skip
-            purl = f"http://127.0.0.1:{pport}{path}"
-            with running(
-                cmd, url=purl, headers=headers, cpu=server_cpu, log_file=tmp / "prism.log",
-                what="Prism",
-            ) as proc:  # fmt: skip
-                hit(purl, s.prism_warmup, 0)
-                pm: list[LoadResult] = []
-                pp: list[LoadResult] = []
-                for i in range(s.rounds):
-                    with paused(proc):
-                        m = hit(mock_url, s.seconds, s.warmup)
-                    p = hit(purl, s.seconds, s.warmup)
-                    pm.append(m)
-                    pp.append(p)
-                    say(f"round {i + 1}/{s.rounds} mock", m)
-                    say(f"round {i + 1}/{s.rounds} Prism", p)
-            fig["prism_rps"] = _median([r.rps for r in pp])
-            fig["prism_p99_ms"] = _median([r.p99_ms for r in pp])
-            fig["poll_ratio_vs_prism"] = _median(_ratios(pm, pp))
-            details["prism_mock_rps"] = _median([r.rps for r in pm])
+            fig.update(_prism(b, tmp, path, body))
         except NotMeasured as exc:
-            for k in prism_keys:
-                fig[k] = None
-                notes[k] = str(exc)
-    details["loadgen"] = tool
+            skip(PRISM_KEYS, str(exc))
     return fig, notes, details
 
 

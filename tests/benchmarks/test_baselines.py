@@ -129,3 +129,17 @@ def test_paused_freezes_and_resumes_a_process() -> None:
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_a_baseline_that_dies_on_start_is_not_measured(tmp_path: Path) -> None:
+    import sys
+
+    cmd = [sys.executable, "-c", "print('no such option'); raise SystemExit(3)"]
+    with (
+        pytest.raises(NotMeasured, match="X exited with 3 on start: no such option"),
+        baselines.running(
+            cmd, url="http://127.0.0.1:9/", headers={}, cpu=None, log_file=tmp_path / "x.log",
+            what="X",
+        ),
+    ):  # fmt: skip
+        pass
