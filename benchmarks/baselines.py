@@ -363,21 +363,66 @@ class BaselineSettings:
 @dataclass
 class WireMockRun:
     journal: bool
-    cold: LoadResult
-    mock_before_cold: LoadResult
+    cold: Sample
+    mock_before_cold: Sample
     warmup_curve: list[float] = field(default_factory=list)  # req/s of each warm-up chunk
-    mock: list[LoadResult] = field(default_factory=list)
-    warm: list[LoadResult] = field(default_factory=list)
+    mock: list[Sample] = field(default_factory=list)
+    warm: list[Sample] = field(default_factory=list)
 
 
 def _median(xs: Sequence[float]) -> float | None:
     return statistics.median(xs) if xs else None
 
 
-def _ratios(a: list[LoadResult], b: list[LoadResult], attr: str = "rps") -> list[float]:
+def _ratios(a: list[Sample], b: list[Sample], attr: str = "rps") -> list[float]:
     return [
         getattr(x, attr) / getattr(y, attr) for x, y in zip(a, b, strict=True) if getattr(y, attr)
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One measured load run and the CPU time the server spent in it (all its threads)."""
+
+    load: LoadResult
+    cpu_seconds: float
+
+    @property
+    def rps(self) -> float:
+        return self.load.rps
+
+    @property
+    def p99_ms(self) -> float:
+        return self.load.p99_ms
+
+    @property
+    def per_cpu_s(self) -> float:
+        """Requests answered per CPU-second of the server: what other work on the machine
+        moves much less than requests/s, since it counts only the time the server ran."""
+        return self.load.requests / self.cpu_seconds if self.cpu_seconds > 0 else 0.0
+
+
+def _cpu_seconds(pid: int | None) -> float:
+    if pid is None:
+        return 0.0
+    import psutil
+
+    t = psutil.Process(pid).cpu_times()
+    return float(t.user + t.system)
+
+
+def _pid_listening(port: int) -> int | None:
+    """The process (a child of ours) that listens on `port`."""
+    import psutil
+
+    for child in psutil.Process().children(recursive=True):
+        try:
+            conns = child.net_connections(kind="tcp")
+        except psutil.Error:
+            continue
+        if any(c.status == psutil.CONN_LISTEN and c.laddr.port == port for c in conns):
+            return int(child.pid)
+    return None
 
 
 class _Bench:
@@ -390,34 +435,49 @@ class _Bench:
         self.server_cpu, self.load_cpu = _cpus()
         self.headers = {"Authorization": f"Bearer {API_KEY}"}
         self.mock_url = ""
+        self.mock_pid: int | None = None
 
-    def hit(self, url: str, seconds: float, warmup: float) -> LoadResult:
-        r = run_load(
-            url,
-            headers=self.headers,
-            connections=CONNECTIONS,
-            seconds=seconds,
-            warmup=warmup,
-            tool=self.tool,
-            cpu=self.load_cpu,
-        )
-        if r.bad:
-            raise RuntimeError(f"{r.bad} failed requests against {url} ({r})")
-        return r
+    def hit(self, url: str, seconds: float, warmup: float, pid: int | None) -> Sample:
+        """Load `url` for `warmup` s, then measure `seconds` s of load and the CPU time `pid`
+        spent meanwhile."""
 
-    def say(self, name: str, r: LoadResult) -> None:
-        self.log(f"{name}: {r.rps:,.0f} req/s, p99 {r.p99_ms:.2f} ms")
+        def load(duration: float) -> LoadResult:
+            r = run_load(
+                url,
+                headers=self.headers,
+                connections=CONNECTIONS,
+                seconds=duration,
+                warmup=0,
+                tool=self.tool,
+                cpu=self.load_cpu,
+            )
+            if r.bad:
+                raise RuntimeError(f"{r.bad} failed requests against {url} ({r})")
+            return r
+
+        if warmup > 0:
+            load(warmup)
+        before = _cpu_seconds(pid)
+        r = load(seconds)
+        return Sample(r, _cpu_seconds(pid) - before)
+
+    def hit_mock(self) -> Sample:
+        return self.hit(self.mock_url, self.s.seconds, self.s.warmup, self.mock_pid)
+
+    def say(self, name: str, r: Sample) -> None:
+        cpu = f", {r.per_cpu_s:,.0f} per CPU-second" if r.cpu_seconds else ""
+        self.log(f"{name}: {r.rps:,.0f} req/s, p99 {r.p99_ms:.2f} ms{cpu}")
 
     def rounds(
         self, proc: subprocess.Popen[bytes], url: str, name: str
-    ) -> tuple[list[LoadResult], list[LoadResult]]:
+    ) -> tuple[list[Sample], list[Sample]]:
         """The mock (the baseline paused) then the baseline, `rounds` times."""
-        mock: list[LoadResult] = []
-        other: list[LoadResult] = []
+        mock: list[Sample] = []
+        other: list[Sample] = []
         for i in range(self.s.rounds):
             with paused(proc):
-                m = self.hit(self.mock_url, self.s.seconds, self.s.warmup)
-            o = self.hit(url, self.s.seconds, self.s.warmup)
+                m = self.hit_mock()
+            o = self.hit(url, self.s.seconds, self.s.warmup, proc.pid)
             mock.append(m)
             other.append(o)
             self.say(f"round {i + 1}/{self.s.rounds} mock", m)
@@ -445,19 +505,19 @@ def _wiremock(
            "--root-dir", str(root), "--disable-banner", "--disable-request-logging",
            *journal_args]  # fmt: skip
     url = f"http://127.0.0.1:{port}{path}"
-    before = b.hit(b.mock_url, s.seconds, s.warmup)  # right before the cold start
+    before = b.hit_mock()  # right before the cold start
     b.say("mock", before)
     log_file = tmp / f"{root.name}.log"
     with running(
         cmd, url=url, headers=b.headers, cpu=b.server_cpu, log_file=log_file, what=name
     ) as proc:
-        cold = b.hit(url, s.cold_seconds, 0)
+        cold = b.hit(url, s.cold_seconds, 0, proc.pid)
         b.say(f"{name}, cold (first {s.cold_seconds:g} s)", cold)
         run = WireMockRun(journal=journal, cold=cold, mock_before_cold=before)
         left = s.warm_seconds
         while left > 0:  # in chunks, to show the JIT warming up
             chunk = min(10.0, left)
-            run.warmup_curve.append(b.hit(url, chunk, 0).rps)
+            run.warmup_curve.append(b.hit(url, chunk, 0, None).rps)
             left -= chunk
         b.log(f"{name}, warm-up: " + ", ".join(f"{x:,.0f}" for x in run.warmup_curve))
         run.mock, run.warm = b.rounds(proc, url, name)
@@ -478,12 +538,13 @@ def _prism(b: _Bench, tmp: Path, path: str, body: dict[str, Any]) -> dict[str, A
     with running(
         cmd, url=url, headers=b.headers, cpu=b.server_cpu, log_file=log_file, what="Prism"
     ) as proc:
-        b.hit(url, b.s.prism_warmup, 0)
+        b.hit(url, b.s.prism_warmup, 0, None)
         mock, prism = b.rounds(proc, url, "Prism")
     return {
         "prism_rps": _median([r.rps for r in prism]),
         "prism_p99_ms": _median([r.p99_ms for r in prism]),
         "poll_ratio_vs_prism": _median(_ratios(mock, prism)),
+        "poll_cpu_ratio_vs_prism": _median(_ratios(mock, prism, "per_cpu_s")),
     }
 
 
@@ -498,6 +559,7 @@ def _wiremock_figures(run: WireMockRun, prefix: str) -> dict[str, Any]:
     }
     if not run.journal:
         fig["poll_p99_ratio_vs_wiremock_warm"] = _median(_ratios(run.mock, run.warm, "p99_ms"))
+        fig["poll_cpu_ratio_vs_wiremock_warm"] = _median(_ratios(run.mock, run.warm, "per_cpu_s"))
     return fig
 
 
@@ -506,8 +568,8 @@ WIREMOCK_KEYS: dict[bool, tuple[str, ...]] = {
               f"poll_ratio_vs_{p}_cold", f"poll_ratio_vs_{p}_warm")
     for journal, p in ((False, "wiremock"), (True, "wiremock_journal"))
 }  # fmt: skip
-WIREMOCK_KEYS[False] += ("poll_p99_ratio_vs_wiremock_warm",)
-PRISM_KEYS = ("prism_rps", "prism_p99_ms", "poll_ratio_vs_prism")
+WIREMOCK_KEYS[False] += ("poll_p99_ratio_vs_wiremock_warm", "poll_cpu_ratio_vs_wiremock_warm")
+PRISM_KEYS = ("prism_rps", "prism_p99_ms", "poll_ratio_vs_prism", "poll_cpu_ratio_vs_prism")
 
 
 def measure_baselines(
@@ -539,6 +601,7 @@ def measure_baselines(
             serving(mock_command(), MOCK_BANNER, "plangrep-mock serve", b.server_cpu)
         )
         b.mock_url, body = prepare_job(port)
+        b.mock_pid = _pid_listening(port)
         status, raw, content_type = _get(b.mock_url, b.headers)
         if status != 200:
             raise RuntimeError(f"GET {b.mock_url} -> {status}")
@@ -565,6 +628,8 @@ def measure_baselines(
                 details[f"{prefix}_warmup_curve_rps"] = run.warmup_curve
                 details[f"{prefix}_mock_rps"] = _median([r.rps for r in run.mock])
                 details[f"{prefix}_mock_p99_ms"] = _median([r.p99_ms for r in run.mock])
+                details[f"{prefix}_mock_per_cpu_s"] = _median([r.per_cpu_s for r in run.mock])
+                details[f"{prefix}_warm_per_cpu_s"] = _median([r.per_cpu_s for r in run.warm])
 
         try:
             fig.update(_prism(b, tmp, path, body))

@@ -117,6 +117,12 @@ FIGURES: tuple[Figure, ...] = (
         Goal("<=", 1.0),
         _COLD,
     ),
+    Figure(
+        "poll_cpu_ratio_vs_wiremock_warm",
+        "requests per server CPU-second, the mock / warm WireMock (journal off): less moved by "
+        "other work on the machine than the requests/s ratio",
+        quick_note=_COLD,
+    ),
     Figure("poll_ratio_vs_wiremock_journal_cold", "the mock / cold WireMock, journal on"),
     Figure(
         "poll_ratio_vs_wiremock_journal_warm",
@@ -126,6 +132,7 @@ FIGURES: tuple[Figure, ...] = (
     Figure("prism_rps", "Prism 5.16.0 mock mode, OpenAPI example + bearer scheme (any token)"),
     Figure("prism_p99_ms", "p99 latency of prism_rps"),
     Figure("poll_ratio_vs_prism", "the mock / Prism, back to back"),
+    Figure("poll_cpu_ratio_vs_prism", "requests per server CPU-second, the mock / Prism"),
     # issue 19: simulate --workers (statemachine/workers.py)
     Figure("simulate_workers", "worker processes: one per CPU"),
     Figure("simulate_workers_jobs", "simulate(N, scenario='random', seed=1, workers=...)"),

@@ -143,3 +143,35 @@ def test_a_baseline_that_dies_on_start_is_not_measured(tmp_path: Path) -> None:
         ),
     ):  # fmt: skip
         pass
+
+
+def test_requests_per_cpu_second_counts_only_the_server_time() -> None:
+    from benchmarks.loadgen import LoadResult
+
+    load = LoadResult("wrk", 32, 4.0, 40_000, 10_000.0, 1.0, 3.0, 0)
+    assert baselines.Sample(load, cpu_seconds=2.0).per_cpu_s == 20_000  # half the CPU: 2x rate
+    assert baselines.Sample(load, cpu_seconds=0.0).per_cpu_s == 0.0  # unknown, not infinite
+
+
+def test_the_listening_child_is_found_by_its_port(tmp_path: Path) -> None:
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    code = (
+        "import socket, time; s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(); "
+        "print(s.getsockname()[1], flush=True); time.sleep(30)"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        port = int(proc.stdout.readline())
+        time.sleep(0.1)
+        assert baselines._pid_listening(port) == proc.pid
+        with socket.socket() as other:
+            other.bind(("127.0.0.1", 0))
+            assert baselines._pid_listening(other.getsockname()[1]) is None  # not a child
+    finally:
+        proc.kill()
+        proc.wait()
