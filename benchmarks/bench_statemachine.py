@@ -190,11 +190,18 @@ class SimulateWorkersResult:
     seconds: float
     peak_rss_mb: float  # the sum over every process of the run of its own peak
     rss_mb_by_process: dict[str, float]
+    cpu_seconds: float  # of every process of the run (the workers' as last sampled, +-50 ms)
     report: dict[str, Any]
 
     @property
     def jobs_per_s(self) -> float:
         return self.jobs / self.seconds
+
+    @property
+    def jobs_per_cpu_s(self) -> float:
+        """Jobs per CPU-second of all the run's processes: what sharding costs in work, which
+        other load on the machine moves much less than jobs/s."""
+        return self.jobs / self.cpu_seconds if self.cpu_seconds else 0.0
 
 
 _WORKERS_CHILD = """
@@ -204,6 +211,7 @@ from statemachine import simulate
 jobs, workers = int(sys.argv[1]), int(sys.argv[2])
 me = psutil.Process()
 peaks = {}  # pid -> (name, peak RSS in bytes), sampled: the parent, the fork server, the workers
+cpu = {}  # pid -> CPU seconds (user + system) at the last sample
 done = threading.Event()
 def sample():
     while not done.wait(0.05):
@@ -223,6 +231,11 @@ def sample():
                 name = "worker"
             old = peaks.get(p.pid, (name, 0))
             peaks[p.pid] = (name, max(old[1], rss))
+            try:
+                t = p.cpu_times()
+                cpu[p.pid] = max(cpu.get(p.pid, 0.0), t.user + t.system)
+            except psutil.Error:
+                pass
 sampler = threading.Thread(target=sample, daemon=True)
 if __name__ == "__main__":
     sampler.start()
@@ -237,9 +250,13 @@ if __name__ == "__main__":
         peaks[pid] = (name, max(peaks.get(pid, (name, 0))[1], kb * 1024))
     import resource
     mine = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    cpu[me.pid] = own.ru_utime + own.ru_stime
     peaks[me.pid] = ("parent", max(peaks.get(me.pid, ("parent", 0))[1], mine))
     named = {f"{n} ({pid})": b for pid, (n, b) in peaks.items()}
-    print(json.dumps({"seconds": seconds, "peaks": named, "report": report.as_dict()}))
+    out = {"seconds": seconds, "peaks": named, "cpu_seconds": sum(cpu.values()),
+           "report": report.as_dict()}
+    print(json.dumps(out))
 """
 
 
@@ -273,6 +290,7 @@ def measure_simulate_workers(
         seconds=data["seconds"],
         peak_rss_mb=sum(by_process.values()),
         rss_mb_by_process=by_process,
+        cpu_seconds=data["cpu_seconds"],
         report=data["report"],
     )
 
