@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from benchmarks import run as bench_run
 from benchmarks.loadgen import parse_wrk
-from benchmarks.targets import make_bare_app
+from benchmarks.targets import make_bare_app, make_minimal_app
 
 WRK_OUT = """Running 5s test @ http://127.0.0.1:4000/api/open/v1/jobs/job_x
   1 threads and 32 connections
@@ -87,6 +87,19 @@ ISSUE_19_KEYS = [
     "poll_ratio_vs_wiremock_journal_warm", "wiremock_like_for_like", "prism_rps", "prism_p99_ms",
     "simulate_workers_jobs_per_s", "simulate_workers_peak_rss_mb",
 ]  # fmt: skip
+
+
+async def _get_minimal(headers: dict[str, str]) -> tuple[int, bytes]:
+    async with TestClient(TestServer(make_minimal_app(BODY, "key_1"))) as client:
+        resp = await client.get("/api/open/v1/jobs/job_a", headers=headers)
+        return resp.status, await resp.read()
+
+
+def test_the_minimal_floor_checks_the_key_and_serves_the_json() -> None:
+    status, raw = asyncio.run(_get_minimal({"Authorization": "Bearer key_1"}))
+    assert status == 200 and json.loads(raw) == BODY
+    assert asyncio.run(_get_minimal({"Authorization": "Bearer other"}))[0] == 401
+    assert asyncio.run(_get_minimal({}))[0] == 401
 
 
 def test_json_output_has_exactly_the_table_keys_issue_7_first_and_unchanged(
