@@ -13,7 +13,6 @@ import asyncio
 import subprocess
 import sys
 import time
-from typing import Any
 
 __all__ = ["measure_webhook_deliveries_per_s"]
 
@@ -47,18 +46,13 @@ _STATUSES_PER_JOB = 5  # happy: awaiting_uploads, uploading, preflighting, proce
 
 async def _run(n: int, url: str) -> float:
     from mock_server.config import MockConfig
-    from mock_server.serialize import job_json
     from mock_server.state import MockState
-    from mock_server.webhooks import WebhookDispatcher, new_secret
+    from mock_server.webhooks import new_secret
     from statemachine import FileSpec
 
     state = MockState(MockConfig(clock="manual", credits=10**12))
     engine = state.engine
-
-    def render(job: Any, status: str) -> dict[str, Any]:
-        return job_json(state, job, status=status)
-
-    dispatcher = WebhookDispatcher(engine, render)
+    dispatcher = state.webhooks  # the server's own dispatcher, as `serve` runs it
     await dispatcher.start()
     try:
         project, _ = engine.create_project("org_bench", "bench")
@@ -66,9 +60,7 @@ async def _run(n: int, url: str) -> float:
         jobs_needed = -(-n // _STATUSES_PER_JOB)
         started = time.perf_counter()
         for _ in range(jobs_needed):
-            job = engine.create_job(
-                project, meta={"webhook_url": url, "webhook_secret": new_secret()}
-            )
+            job = engine.create_job(project, webhook_url=url, webhook_secret=new_secret())
             engine.add_files(job, [FileSpec("plan.pdf", 250_000, classification="plans")])
             engine.complete_uploads(job)
             await asyncio.sleep(0)  # let sends start while events are produced

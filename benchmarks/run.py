@@ -97,6 +97,18 @@ FIGURES: tuple[Figure, ...] = (
         "check_client(wait_for_job), whole call incl. server start",
         Goal(">=", 50),
     ),
+    # issues 14 and 16
+    Figure(
+        "source_search_p99_ms",
+        "SourceIndex.search, 10k regions + 1k spec sections: CPU ms per query, 400 varied "
+        "queries x 3, 16k chunks, 1 core",
+        Goal("<=", 20),
+    ),
+    Figure(
+        "receiver_probes_per_s",
+        "check_receiver against a local aiohttp receiver (own process)",
+        Goal(">=", 200),
+    ),
     # issue 19: other mock servers, same GET, same load generator (benchmarks/baselines.py)
     Figure("wiremock_cold_rps", f"{_WM}, journal off, first 5 s of load after start"),
     Figure("wiremock_warm_rps", f"{_WM}, journal off, after 60 s of load", quick_note=_COLD),
@@ -133,7 +145,7 @@ FIGURES: tuple[Figure, ...] = (
     Figure("prism_p99_ms", "p99 latency of prism_rps"),
     Figure("poll_ratio_vs_prism", "the mock / Prism, back to back"),
     Figure("poll_cpu_ratio_vs_prism", "requests per server CPU-second, the mock / Prism"),
-    # issue 19: simulate --workers (statemachine/workers.py)
+    # issue 19: simulate --workers (statemachine/simulation.py)
     Figure("simulate_workers", "worker processes: one per CPU"),
     Figure("simulate_workers_jobs", "simulate(N, scenario='random', seed=1, workers=...)"),
     Figure("simulate_workers_seconds", "wall time of that run, imports excluded"),
@@ -212,7 +224,8 @@ def run(
         extra["simulate_terminal"] = s.report["terminal"]
 
     step("transition microbenchmark", transitions, *[k for k in KEYS if "transition" in k])
-    step("simulate", simulation, *[k for k in KEYS if k.startswith("simulate")])
+    step("simulate", simulation, *[k for k in KEYS if k.startswith("simulate_") and
+                                   not k.startswith("simulate_workers")])  # fmt: skip
 
     # -- HTTP -----------------------------------------------------------------------------------
     def polling() -> None:
@@ -268,7 +281,18 @@ def run(
         extra["contract_examples"] = d["examples"]
         extra["contract_search_examples_per_s"] = d["search_examples_per_s"]
 
-    step("GET /jobs/{jobId} requests/s", polling, *[k for k in KEYS if k.startswith("poll")],
+    def search() -> None:
+        from benchmarks.bench_search import measure_search
+
+        d = measure_search(quick=quick)
+        fig["source_search_p99_ms"] = d["source_search_p99_ms"]
+        extra["source_search_p50_ms"] = d["source_search_p50_ms"]
+        extra["source_search_qps"] = d["source_search_qps"]
+        extra["source_search_wall_p99_ms"] = d["wall_p99_ms"]
+        extra["source_search_chunks"] = d["chunks"]
+
+    step("GET /jobs/{jobId} requests/s", polling, *[k for k in KEYS if k.startswith("poll") and
+         "wiremock" not in k and "prism" not in k],
          "bare_aiohttp_rps", "pytest_httpserver_rps")  # fmt: skip
     step("fixture start + stop", fixture, "fixture_start_stop_ms",
          "pytest_httpserver_start_stop_ms", "fixture_speedup_vs_pytest_httpserver")  # fmt: skip
@@ -299,7 +323,17 @@ def run(
         extra["simulate_workers_rss_mb_by_process"] = s.rss_mb_by_process
 
     step("webhook deliveries", webhooks, "webhook_deliveries_per_s")
+
+    def receiver() -> None:
+        from benchmarks.bench_receiver import measure_receiver
+
+        d = measure_receiver(30 if quick else 100)
+        fig["receiver_probes_per_s"] = d["probes_per_s"]
+        extra["receiver_probes"] = d["probes"]
+
     step("contract kit", contract, "contract_examples_per_s")
+    step("source search", search, "source_search_p99_ms")
+    step("receiver checker", receiver, "receiver_probes_per_s")
     step("WireMock and Prism", baselines, *[k for k in KEYS if "wiremock" in k or "prism" in k])
     step("simulate --workers", simulate_workers, *[k for k in KEYS if "simulate_workers" in k])
     return fig, extra
@@ -353,7 +387,8 @@ def render_table(fig: dict[str, Any], extra: dict[str, Any], quick: bool) -> str
             f"  flat: goal {FLAT_GOAL}: {'met' if ok else 'NOT met'}"
         )
     more = ("bare_aiohttp_p99_ms", "pytest_httpserver_p99_ms", "poll_rps_uvloop",
-            "poll_p99_ms_uvloop", "uvloop_speedup", "contract_search_examples_per_s")  # fmt: skip
+            "poll_p99_ms_uvloop", "uvloop_speedup", "contract_search_examples_per_s",
+            "source_search_p50_ms", "source_search_qps", "source_search_wall_p99_ms")  # fmt: skip
     for k in more:
         if extra.get(k) is not None:
             rows.append(f"{k:<38}{_fmt(extra[k]):>12}")

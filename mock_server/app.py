@@ -1,83 +1,51 @@
-"""The application factory: `create_app(config) -> web.Application`."""
+"""The application factory: `create_app(config) -> web.Application`, wired explicitly.
+
+The state (`state.py`) holds every part of one server; this module adds the HTTP side: the one
+middleware, every endpoint (public, control, signed storage) declared in its resource module, and
+the lifecycle of the webhook dispatcher's session and of the realtime clock's ticker.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import AsyncIterator
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
 
-from .auth import JOB_ID_KEY, PRINCIPAL_KEY, PROJECT_ID_KEY
 from .config import MockConfig
-from .errors import ERROR_CODE_KEY, ApiError, error_response
-from .journal import JournalEntry
+from .control import accounts, clock, events, faults, journal, scenarios, system, webhooks
+from .http.endpoints import install
+from .http.middleware import PUBLIC_PREFIX, core_middleware
+from .public import complete, jobs, projects, results, summary, uploads
 from .state import STATE_KEY, MockState
+from .storage import routes as storage_routes
 
-__all__ = ["PUBLIC_PREFIX", "create_app"]
+__all__ = ["ENDPOINT_MODULES", "PUBLIC_PREFIX", "create_app"]
 
-PUBLIC_PREFIX = "/api/open/v1"
 log = logging.getLogger("mock_server")
 # multipart overhead beyond the configured upload size (headers, metadata part)
 _BODY_SLACK = 1024 * 1024
 
-
-@web.middleware
-async def _core_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Bring the engine up to the clock, apply API faults, turn every error into JSON, and
-    journal public requests (one middleware: this runs on every poll)."""
-    state = request.app[STATE_KEY]
-    state.engine.sync_if_behind()
-    if not request.path.startswith(PUBLIC_PREFIX):
-        try:
-            return await handler(request)
-        except Exception as exc:
-            return error_response(request, exc)
-    started = time.perf_counter()
-    response: web.StreamResponse | None = None
-    faults = state.api_faults
-    fault = faults.take_api_fault(request.path) if faults is not None else None
-    if fault is not None and fault.mode == "latency" and fault.seconds:
-        await asyncio.sleep(fault.seconds)
-        state.engine.sync_if_behind()
-    elif fault is not None and fault.mode == "error":
-        status = fault.status or 500
-        response = ApiError(
-            status,
-            "injected_fault",
-            f"an API fault injected through /_mock/faults answered {status}",
-        ).response()
-    if response is None:
-        try:
-            response = await handler(request)
-        except Exception as exc:
-            response = error_response(request, exc)
-    _journal(state, request, response, started)
-    return response
-
-
-def _journal(
-    state: MockState, request: web.Request, response: web.StreamResponse, started: float
-) -> None:
-    principal = request.get(PRINCIPAL_KEY)
-    status = response.status
-    state.journal.record(
-        JournalEntry(
-            request.method,
-            request.path,
-            status,
-            principal.api_key if principal is not None else None,
-            request.get(JOB_ID_KEY) or request.match_info.get("jobId"),
-            request.get(PROJECT_ID_KEY) or request.match_info.get("projectId"),
-            state.engine.now,
-            time.time(),
-            response.get(ERROR_CODE_KEY) if status >= 400 else None,
-            (time.perf_counter() - started) * 1000,
-        )
-    )
+# Every module that declares endpoints, in the order their routes are added.
+ENDPOINT_MODULES = (
+    projects,
+    jobs,
+    uploads,
+    complete,
+    results,
+    summary,
+    storage_routes,
+    system,
+    clock,
+    events,
+    scenarios,
+    accounts,
+    journal,
+    webhooks,
+    faults,
+)
 
 
 async def _ticker(app: web.Application) -> AsyncIterator[None]:
@@ -104,26 +72,26 @@ async def _ticker(app: web.Application) -> AsyncIterator[None]:
             await task
 
 
+async def _webhooks(app: web.Application) -> AsyncIterator[None]:
+    """Open the dispatcher's HTTP session on the running loop; close it at shutdown."""
+    dispatcher = app[STATE_KEY].webhooks
+    await dispatcher.start()
+    yield
+    await dispatcher.close()
+
+
 def create_app(config: MockConfig | None = None) -> web.Application:
     """A mock server application; run it with aiohttp's runners or `plangrep-mock serve`."""
-    from .control_api import setup_control_api
-    from .openapi import setup_openapi
-    from .public_api import setup_public_api
-    from .uploads import setup_uploads
-    from .webhooks import setup_webhooks
-
     config = config or MockConfig()
     app = web.Application(
-        middlewares=[_core_middleware],
+        middlewares=[core_middleware],
         client_max_size=config.max_body_bytes + _BODY_SLACK,
         # long ids in URLs get a JSON 404 rather than the protocol layer's plain-text 400
         handler_args={"max_line_size": 65536, "max_field_size": 65536},
     )
     app[STATE_KEY] = MockState(config)
     app.cleanup_ctx.append(_ticker)
-    setup_openapi(app)  # first: the other parts describe their routes into it
-    setup_public_api(app)
-    setup_uploads(app)
-    setup_webhooks(app)
-    setup_control_api(app)
+    app.cleanup_ctx.append(_webhooks)
+    for module in ENDPOINT_MODULES:
+        install(app, module.ENDPOINTS)
     return app

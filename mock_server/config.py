@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 __all__ = [
@@ -79,6 +80,7 @@ class MockConfig:
     strict_webhook_urls: bool = False
     webhook_timeout: float = 10.0
     webhook_retries: int = 0
+    content_packs: tuple[Path, ...] = ()  # JSON files fixing files' content by name
     # not CLI flags: knobs for tests and embedding
     poll_interval: float = 5.0
     journal_size: int = 10_000

@@ -1,41 +1,57 @@
 """HTTP errors: every error the server answers is JSON `{"error": {"code", "message", ...}}`.
 
-ApiError            raised by handlers; carries status, code, message and extra fields
-error_middleware    turns ApiError, aiohttp's own HTTP errors (unknown route, wrong method, body
-                    too large) and statemachine errors into JSON; any other exception becomes a
-                    JSON 500 and is recorded in `state.server_errors`.
+    ApiError                     an error answer; keyword-only, with its status fixed by the class
+    ├── BadRequest               400 (invalid_json, incomplete_body, invalid_cursor)
+    ├── Unauthorized             401 unauthorized (with WWW-Authenticate: Bearer)
+    ├── Forbidden                403 (insufficient_scope, token_invalid, token_expired)
+    ├── NotFound                 404 (project_not_found, job_not_found, not_found, ...)
+    ├── MethodNotAllowed         405 method_not_allowed (with Allow)
+    ├── Conflict                 409: every one names the object's currentStatus
+    ├── PayloadTooLarge          413 payload_too_large (with maxBytes)
+    ├── UnsupportedMediaType     415 unsupported_media_type
+    ├── ValidationFailed         422 validation_error (with details [{field, message}])
+    ├── Unprocessable            422 with another code (limit_exceeded, integrity_error)
+    ├── TooManyRequests          429 (with Retry-After)
+    └── ServerError              5xx (an injected fault, or a bug)
+
+Each error keeps its context as attributes; `fields` are extra members of the error object.
+Handlers raise them; the HTTP middleware (`http/middleware.py`) answers them.
 """
 
 from __future__ import annotations
 
 import json
-import logging
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
 
-from statemachine import CommandRejected, InvalidTransition, UnknownScenario
-
-from .state import STATE_KEY
+from statemachine import CommandRejected, InvalidTransition
 
 __all__ = [
     "ERROR_CODE_KEY",
     "ApiError",
-    "conflict",
+    "BadRequest",
+    "Conflict",
+    "Forbidden",
+    "MethodNotAllowed",
+    "NotFound",
+    "PayloadTooLarge",
+    "ServerError",
+    "TooManyRequests",
+    "Unauthorized",
+    "Unprocessable",
+    "UnsupportedMediaType",
+    "ValidationFailed",
+    "command_error",
     "error_body",
-    "error_middleware",
-    "error_response",
+    "field_error",
     "invalid_transition",
     "json_response",
     "short",
 ]
 
-log = logging.getLogger("mock_server")
-
 ERROR_CODE_KEY: web.ResponseKey[str] = web.ResponseKey("plangrep_mock_error_code", str)
-_COMMAND_STATUS = {"limit_exceeded": 422, "name_taken": 409}
 
 
 def short(text: str, limit: int = 80) -> str:
@@ -43,27 +59,45 @@ def short(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
+def error_body(code: str, message: str, **fields: Any) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, **fields}}
+
+
+def json_response(
+    body: Any, *, status: int = 200, headers: Mapping[str, str] | None = None
+) -> web.Response:
+    return web.Response(
+        body=json.dumps(body, separators=(",", ":")).encode(),
+        status=status,
+        content_type="application/json",
+        headers=headers,
+    )
+
+
 class ApiError(Exception):
-    """An HTTP error answer; `extra` fields go into the error object beside code and message."""
+    """An HTTP error answer. Subclasses fix the status (`default_status`); `fields` go into the
+    error object beside `code` and `message`; `headers` go on the response."""
+
+    default_status: ClassVar[int] = 500
 
     def __init__(
         self,
-        status: int,
+        *,
         code: str,
         message: str,
-        *,
         headers: Mapping[str, str] | None = None,
-        **extra: Any,
+        fields: Mapping[str, Any] | None = None,
+        status: int | None = None,
     ) -> None:
         super().__init__(message)
-        self.status = status
+        self.status = self.default_status if status is None else status
         self.code = code
         self.message = message
         self.headers = dict(headers or {})
-        self.extra = extra
+        self.fields = dict(fields or {})
 
     def body(self) -> dict[str, Any]:
-        return error_body(self.code, self.message, **self.extra)
+        return error_body(self.code, self.message, **self.fields)
 
     def response(self) -> web.Response:
         resp = json_response(self.body(), status=self.status, headers=self.headers)
@@ -71,111 +105,157 @@ class ApiError(Exception):
         return resp
 
 
-def conflict(code: str, message: str, current_status: str, **extra: Any) -> ApiError:
-    """A 409; every 409 names the object's current status."""
-    return ApiError(409, code, message, currentStatus=current_status, **extra)
+class BadRequest(ApiError):
+    default_status = 400
 
 
-def invalid_transition(exc: InvalidTransition) -> ApiError:
-    """The 409 for an event the lifecycle forbids: the event and the events allowed instead."""
-    return conflict(
-        "invalid_transition",
-        str(exc),
-        exc.status,
-        event=exc.event,
-        allowedEvents=list(exc.allowed),
-    )
+class Unauthorized(ApiError):
+    default_status = 401
 
-
-def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, **extra}}
-
-
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, separators=(",", ":"))
-
-
-def json_response(
-    body: Any, *, status: int = 200, headers: Mapping[str, str] | None = None
-) -> web.Response:
-    return web.Response(
-        body=_dumps(body).encode(), status=status, content_type="application/json", headers=headers
-    )
-
-
-def _from_http_exception(request: web.Request, exc: web.HTTPException) -> web.Response:
-    status = exc.status
-    if status == 404:
-        err = ApiError(
-            404,
-            "not_found",
-            f"no route {request.method} {short(request.path)}; the public API lives under "
-            "/api/open/v1, the control API under /_mock, the description at /openapi.json",
+    def __init__(self, *, message: str) -> None:
+        super().__init__(
+            code="unauthorized", message=message, headers={"WWW-Authenticate": "Bearer"}
         )
-    elif status == 405:
-        allowed = sorted(getattr(exc, "allowed_methods", ()) or ())
-        err = ApiError(
-            405,
-            "method_not_allowed",
-            f"{request.method} is not allowed on {short(request.path)}; "
-            f"allowed: {', '.join(allowed) or 'none'}",
+
+
+class Forbidden(ApiError):
+    default_status = 403
+
+
+class NotFound(ApiError):
+    default_status = 404
+
+
+class MethodNotAllowed(ApiError):
+    default_status = 405
+
+    def __init__(self, *, message: str, allowed: Sequence[str]) -> None:
+        super().__init__(
+            code="method_not_allowed",
+            message=message,
             headers={"Allow": ",".join(allowed)},
-            allowedMethods=allowed,
+            fields={"allowedMethods": list(allowed)},
         )
-    elif status == 413:
-        limit = request.app[STATE_KEY].config.max_body_bytes
-        err = ApiError(
-            413,
-            "payload_too_large",
-            f"the request body is larger than this server accepts ({limit} bytes; "
-            "see --max-upload-mb)",
-            maxBytes=limit,
+
+
+class Conflict(ApiError):
+    """A 409; every 409 names the object's current status (`currentStatus`)."""
+
+    default_status = 409
+
+    def __init__(
+        self,
+        *,
+        code: str,
+        message: str,
+        current_status: str,
+        headers: Mapping[str, str] | None = None,
+        fields: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(
+            code=code,
+            message=message,
+            headers=headers,
+            fields={"currentStatus": current_status, **(fields or {})},
         )
-    elif status < 400:
-        raise exc
-    else:
-        err = ApiError(status, f"http_{status}", exc.reason or f"HTTP {status}")
-    return err.response()
+        self.current_status = current_status
 
 
-def _from_statemachine(exc: Exception) -> ApiError | None:
-    if isinstance(exc, CommandRejected):
-        status = _COMMAND_STATUS.get(exc.code, 409)
-        extra: dict[str, Any] = {"currentStatus": exc.status} if status == 409 else {}
-        return ApiError(status, exc.code, str(exc), **extra)
-    if isinstance(exc, InvalidTransition):
-        return invalid_transition(exc)
-    if isinstance(exc, UnknownScenario):
-        return ApiError(
-            422,
-            "validation_error",
-            str(exc),
-            details=[{"field": "scenario", "message": str(exc)}],
+class PayloadTooLarge(ApiError):
+    default_status = 413
+
+    def __init__(self, *, message: str, max_bytes: int) -> None:
+        super().__init__(code="payload_too_large", message=message, fields={"maxBytes": max_bytes})
+        self.max_bytes = max_bytes
+
+
+class UnsupportedMediaType(ApiError):
+    default_status = 415
+
+    def __init__(self, *, message: str) -> None:
+        super().__init__(code="unsupported_media_type", message=message)
+
+
+class ValidationFailed(ApiError):
+    """422 `validation_error`; `details` lists every bad field as `{field, message}`."""
+
+    default_status = 422
+
+    def __init__(
+        self,
+        *,
+        details: Sequence[Mapping[str, str]],
+        message: str | None = None,
+        fields: Mapping[str, Any] | None = None,
+    ) -> None:
+        listed = [dict(d) for d in details] or [{"field": "(body)", "message": "invalid"}]
+        first = listed[0]
+        super().__init__(
+            code="validation_error",
+            message=message or f"invalid request body: {first['field']}: {first['message']}",
+            fields={"details": listed, **(fields or {})},
         )
-    return None
+        self.details = listed
 
 
-def error_response(request: web.Request, exc: Exception) -> web.Response:
-    """The JSON answer for an exception a handler raised; an unexpected one is a recorded 500."""
-    if isinstance(exc, ApiError):
-        return exc.response()
-    if isinstance(exc, web.HTTPException):
-        return _from_http_exception(request, exc)
-    mapped = _from_statemachine(exc)
-    if mapped is not None:
-        return mapped.response()
-    request.app[STATE_KEY].server_errors.append(exc)
-    log.error("internal error on %s %s", request.method, request.path, exc_info=exc)
-    return ApiError(
-        500,
-        "internal_error",
-        f"the mock raised {type(exc).__name__}: {exc}; this is a bug in plangrep-mock",
-    ).response()
+class Unprocessable(ApiError):
+    """A 422 with a code other than validation_error (limit_exceeded, integrity_error)."""
+
+    default_status = 422
 
 
-@web.middleware
-async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    try:
-        return await handler(request)
-    except Exception as exc:
-        return error_response(request, exc)
+class TooManyRequests(ApiError):
+    default_status = 429
+
+    def __init__(
+        self,
+        *,
+        code: str,
+        message: str,
+        retry_after: int,
+        fields: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(
+            code=code,
+            message=message,
+            headers={"Retry-After": str(retry_after)},
+            fields=fields,
+        )
+        self.retry_after = retry_after
+
+
+class ServerError(ApiError):
+    """A 5xx answered on purpose (an injected fault); `status` is per instance."""
+
+    def __init__(
+        self,
+        *,
+        status: int,
+        code: str,
+        message: str,
+        retry_after: int | None = None,
+    ) -> None:
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+        super().__init__(code=code, message=message, headers=headers, status=status)
+
+
+def field_error(field: str, message: str) -> ValidationFailed:
+    """The 422 `validation_error` for one bad field."""
+    return ValidationFailed(details=[{"field": field, "message": message}])
+
+
+def invalid_transition(exc: InvalidTransition) -> Conflict:
+    """The 409 for an event the lifecycle forbids: the event and the events allowed instead."""
+    return Conflict(
+        code="invalid_transition",
+        message=str(exc),
+        current_status=exc.status,
+        fields={"event": exc.event, "allowedEvents": list(exc.allowed)},
+    )
+
+
+def command_error(exc: CommandRejected) -> ApiError:
+    """An engine refusal as the API answers it (limit_exceeded is 422, the rest 409)."""
+    if exc.code == "limit_exceeded":
+        return Unprocessable(code=exc.code, message=str(exc))
+    return Conflict(code=exc.code, message=str(exc), current_status=exc.status)

@@ -1,18 +1,13 @@
-"""The server's state: engine, configuration, keys, journal, violations, idempotency, polling.
+"""The server's state: everything one mock server holds, under `app[STATE_KEY]`.
 
-Other parts of the server (webhooks, uploads) plug in through this object:
+Like a moto backend, it has no HTTP in it: the engine, the keys, the journal and violations, the
+idempotency store, the polling rule's memory, signed storage, the synthetic content, the faults
+and the webhook dispatcher. Each part is built here and reset here (`reset()`), explicitly;
+`create_app` adds the HTTP side (middleware, endpoints, the dispatcher's session and the
+realtime ticker).
 
-- `state.subscribe(fn)` subscribes `fn(record, obj)` to the engine's transitions, now and after
-  every `reset()` (which builds a fresh engine); prefer it to `state.engine.subscribe`.
-- `state.on_reset.append(fn)` runs `fn(state)` after `POST /_mock/reset`, to clear your stores.
-- `state.result_url`: `fn(state, job) -> str`, set by the uploads part; `job_json` puts its value
-  into `resultUrl` of completed and completed_with_errors jobs (null while unset).
-- `state.complete_resolver`: `fn(state, job, body) -> (include, failed)`, set by the uploads part,
-  resolves the whole complete-uploads body (documentIds, directUploads, multipartUploads,
-  failedUploads); without it only `documentIds` is understood.
-- `state.api_faults`: an object with `take_api_fault(path) -> fault | None` (fault: `mode`
-  "error" or "latency", `status`, `seconds`), set by the faults part; the public API consults it
-  once per public request.
+`subscribe(fn)` adds a transition subscriber `fn(record, obj)` that follows the engine across
+resets (the contract kit and tests use it); the parts above are subscribed by the state itself.
 """
 
 from __future__ import annotations
@@ -20,43 +15,32 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, TypeAlias
+from typing import Any
 
 from aiohttp import web
 
-from statemachine import Clock, Engine, ScenarioRegistry, load_scenario_dir
-from statemachine.engine import Job, JobFile, Project, TransitionRecord
+from statemachine import (
+    UPLOAD_WINDOW,
+    Clock,
+    Engine,
+    Job,
+    Project,
+    ScenarioRegistry,
+    TransitionRecord,
+    load_scenario_dir,
+)
 
 from .config import ALL_SCOPES, KeySpec, MockConfig
-from .idempotency import IdempotencyStore
+from .content import ContentStore, load_content_packs
+from .faults import FaultRegistry
+from .http.idempotency import IdempotencyStore
 from .journal import Journal, ViolationLog
-from .polling import PollTracker
+from .polling import SeenBook
+from .public.serialize import job_json
+from .storage import Storage, StorageSettings
+from .webhooks.dispatcher import WebhookDispatcher
 
-if TYPE_CHECKING:
-    from .models import CompleteUploadsRequest
-
-__all__ = [
-    "STATE_KEY",
-    "ApiFault",
-    "ApiFaultSource",
-    "CompleteResolver",
-    "KeyRegistry",
-    "MockState",
-    "ResolvedKey",
-]
-
-
-class ApiFault(Protocol):
-    @property
-    def mode(self) -> str: ...
-    @property
-    def status(self) -> int | None: ...
-    @property
-    def seconds(self) -> float | None: ...
-
-
-class ApiFaultSource(Protocol):
-    def take_api_fault(self, path: str) -> ApiFault | None: ...
+__all__ = ["STATE_KEY", "KeyRegistry", "MockState", "ResolvedKey"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,11 +106,6 @@ class KeyRegistry:
 
 
 Subscriber = Callable[[TransitionRecord, "Job | Project"], None]
-# (state, job, body) -> (files to process or None for every uploaded one, [(file, reason)] failed)
-CompleteResolver: TypeAlias = Callable[
-    ["MockState", Job, "CompleteUploadsRequest"],
-    tuple[list[JobFile] | None, list[tuple[JobFile, str]]],
-]
 
 
 class MockState:
@@ -144,17 +123,30 @@ class MockState:
         self.journal = Journal(config.journal_size)
         self.violations = ViolationLog()
         self.idempotency = IdempotencyStore()
-        self.polls = PollTracker(config.poll_interval)
+        self.polls = SeenBook(config.poll_interval)
+        self.storage = Storage(StorageSettings.from_config(config))
+        # the synthetic extracted content, generated when a result or a read asks; a bad
+        # content pack fails here, early (ContentPackError is a ValueError)
+        self.content = ContentStore(config.seed, load_content_packs(config.content_packs))
+        self.faults = FaultRegistry()
         self.server_errors: list[BaseException] = []
         # job id -> (what the Job object depends on, its serialized `{"job": ...}`)
         self.job_json_cache: dict[str, tuple[object, bytes]] = {}
-        self.on_reset: list[Callable[[MockState], None]] = []
-        self.result_url: Callable[[MockState, Job], str] | None = None
-        self.api_faults: ApiFaultSource | None = None
-        self.complete_resolver: CompleteResolver | None = None
         self.started_wall = time.time()
         self._subscribers: list[Subscriber] = []
         self.engine = self._new_engine()
+        self.webhooks = WebhookDispatcher(
+            self.engine,
+            self._render_job,
+            faults=self.faults,
+            timeout=config.webhook_timeout,
+            retries=config.webhook_retries,
+            subscribe=False,
+            on_error=self.server_errors.append,
+        )
+
+    def _render_job(self, job: Job, status: str) -> dict[str, Any]:
+        return job_json(self, job, status=status)
 
     def _new_engine(self) -> Engine:
         engine = Engine(
@@ -164,9 +156,19 @@ class MockState:
             seed=self.config.seed,
             default_credits=self.config.credits,
         )
+        engine.subscribe(self._on_transition)
         for fn in self._subscribers:
             engine.subscribe(fn)
         return engine
+
+    def _on_transition(self, record: TransitionRecord, obj: Job | Project) -> None:
+        """The state's own parts follow every transition: webhooks go out, and the bytes held
+        for a job's uploads are released once its upload window closes."""
+        if record.kind != "job":
+            return
+        self.webhooks.on_transition(record, obj)
+        if record.src in UPLOAD_WINDOW and record.dst not in UPLOAD_WINDOW:
+            self.storage.release_job(record.object_id)
 
     def subscribe(self, fn: Subscriber) -> None:
         """Subscribe to the transitions of this engine and of every engine after a reset."""
@@ -178,8 +180,9 @@ class MockState:
         return self.engine.now
 
     def reset(self) -> None:
-        """Forget every project, job, account, request, violation and revocation; the clock goes
-        on from where it is. Server errors are kept: each is a bug that must reach the test."""
+        """Forget every project, job, account, request, violation, upload, fault, delivery and
+        revocation; the clock goes on from where it is. Server errors are kept: each is a bug
+        that must reach the test."""
         self.engine = self._new_engine()
         self.keys.clear_revocations()
         self.journal.clear()
@@ -187,8 +190,10 @@ class MockState:
         self.idempotency.clear()
         self.polls.clear()
         self.job_json_cache.clear()
-        for fn in list(self.on_reset):
-            fn(self)
+        self.storage.clear()
+        self.content.clear()
+        self.faults.clear()
+        self.webhooks.reset(self.engine)
 
 
 STATE_KEY: web.AppKey[MockState] = web.AppKey("plangrep_mock_state", MockState)

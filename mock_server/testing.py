@@ -27,12 +27,16 @@ from aiohttp import web
 from statemachine import Scenario, parse_scenario
 
 from .app import PUBLIC_PREFIX, create_app
+from .client import PlangrepClient
 from .config import MockConfig
+from .contract.coverage import MachineCoverage
+from .contract.violations import ContractViolation
+from .control.events import record_json
 from .state import STATE_KEY, MockState
 from .webhooks.receiver import WebhookReceiver
 
 if TYPE_CHECKING:
-    from .contract.coverage import MachineCoverage
+    from .contract.reports import CheckResult
 
 __all__ = [
     "FIXTURE_API_KEY",
@@ -336,8 +340,6 @@ class PlangrepMock:
 
     def _public(self) -> Any:
         if self._client is None:
-            from .client import PlangrepClient
-
             self._client = PlangrepClient(self.base_url, self.api_key)
         return self._client
 
@@ -396,14 +398,12 @@ class PlangrepMock:
         """The `webhookSigningSecret` of a job created through the public API."""
         secret = self._secrets.get(job_id)
         if secret is None:
-            secret = self.server.call(self._meta_secret, job_id)
+            secret = self.server.call(self._job_secret, job_id)
         return secret
 
-    def _meta_secret(self, job_id: str) -> str | None:
+    def _job_secret(self, job_id: str) -> str | None:
         job = self.state.engine.jobs.get(job_id)
-        meta = job.meta if job is not None else None
-        value = meta.get("webhook_secret") if meta else None
-        return value if isinstance(value, str) else None
+        return job.webhook_secret if job is not None else None
 
     # -- time -------------------------------------------------------------------
 
@@ -412,12 +412,9 @@ class PlangrepMock:
         return self.server.call(lambda: self.state.engine.now)
 
     async def _advance(self, seconds: float) -> list[dict[str, Any]]:
-        from .control_api import record_json
-        from .webhooks import DISPATCHER_KEY
-
         fired = self.state.engine.advance(seconds)
-        dispatcher = self.server.app.get(DISPATCHER_KEY)
-        if dispatcher is not None and dispatcher.pending:
+        dispatcher = self.state.webhooks
+        if dispatcher.pending:
             # let the deliveries this advance queued go out before returning
             await dispatcher.drain(timeout=min(self.options.webhook_timeout, 5.0) + 0.5)
         return [record_json(r) for r in fired]
@@ -529,18 +526,14 @@ class PlangrepMock:
     @property
     def deliveries(self) -> list[dict[str, Any]]:
         """Every webhook delivery with its attempts, oldest first."""
-        from .webhooks import DISPATCHER_KEY
 
         def collect() -> list[dict[str, Any]]:
-            dispatcher = self.server.app.get(DISPATCHER_KEY)
-            return [] if dispatcher is None else [d.as_json() for d in dispatcher.deliveries()]
+            return [d.as_json() for d in self.state.webhooks.deliveries()]
 
         return self.server.call(collect)
 
     def coverage(self) -> MachineCoverage:
         """What this server's jobs and deliveries exercised of the machine."""
-        from .contract.coverage import MachineCoverage
-
         cov = MachineCoverage()
 
         def collect() -> None:
@@ -551,6 +544,18 @@ class PlangrepMock:
         for delivery in self.deliveries:
             cov.add_delivery(delivery)
         return cov
+
+    def check_receiver(
+        self, target: str | web.Application, *, secret: str, **options: Any
+    ) -> CheckResult:
+        """Grade a webhook receiver (a URL, or an aiohttp app served in-process): see
+        `mock_server.contract.check_receiver` for the options. Raises `ReceiverViolation` (a
+        `ContractViolation`) when it breaks a receiver rule; returns the `CheckResult`."""
+        # imported here: the receiver checker serves in-process apps with this module's
+        # MockServerThread, so importing it at the top would be a cycle
+        from .contract.receiver_checker import check_receiver
+
+        return check_receiver(target, secret=secret, **options)
 
     def problems(self) -> tuple[list[dict[str, Any]], list[BaseException]]:
         return self.violations, self.server.server_errors()
@@ -563,8 +568,6 @@ class PlangrepMock:
         if errors:
             raise ServerError(errors)
         if violations:
-            from .contract.violations import ContractViolation
-
             raise ContractViolation.from_server(violations, self.requests)
 
 

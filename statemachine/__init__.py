@@ -8,20 +8,7 @@ from __future__ import annotations
 from .billing import DEFAULT_CREDITS, PROJECT_CREATION_CHARGE, Account, estimate_pages, split_pages
 from .clock import Clock, ClockMode, format_time, parse_time
 from .diagram import render_diagram
-from .engine import (
-    MAX_DECLARED_BYTES,
-    MAX_FILES,
-    CancelOutcome,
-    Engine,
-    FilePages,
-    FileSpec,
-    Job,
-    JobFile,
-    Progress,
-    Project,
-    Subscriber,
-    TransitionRecord,
-)
+from .engine import Engine
 from .errors import (
     CommandRejected,
     InvalidTransition,
@@ -39,6 +26,21 @@ from .machine import (
     job_machine,
     project_machine,
 )
+from .objects import (
+    MAX_DECLARED_BYTES,
+    MAX_FILES,
+    CancelOutcome,
+    FilePages,
+    FileSpec,
+    FormUploadRecord,
+    Job,
+    JobFile,
+    Progress,
+    Project,
+    ProjectCharge,
+    TransitionRecord,
+    require_upload_window,
+)
 from .scenarios import (
     BUILTIN_SCENARIOS,
     DEFAULT_SCENARIO,
@@ -48,10 +50,14 @@ from .scenarios import (
     load_scenario_file,
     parse_scenario,
 )
+from .scheduler import Subscriber
 from .simulation import SimulationReport, simulate
 from .statuses import (
     ACTIVE_STATUSES,
+    OPEN_FILE_STATUSES,
     TERMINAL_STATUSES,
+    UPLOAD_WINDOW,
+    FileStatus,
     JobEvent,
     JobStatus,
     ProjectEvent,
@@ -66,9 +72,11 @@ __all__ = [
     "JOB_TRANSITIONS",
     "MAX_DECLARED_BYTES",
     "MAX_FILES",
+    "OPEN_FILE_STATUSES",
     "PROJECT_CREATION_CHARGE",
     "PROJECT_TRANSITIONS",
     "TERMINAL_STATUSES",
+    "UPLOAD_WINDOW",
     "Account",
     "CancelOutcome",
     "Clock",
@@ -77,6 +85,8 @@ __all__ = [
     "Engine",
     "FilePages",
     "FileSpec",
+    "FileStatus",
+    "FormUploadRecord",
     "InvalidTransition",
     "Job",
     "JobEvent",
@@ -84,6 +94,7 @@ __all__ = [
     "JobStatus",
     "Progress",
     "Project",
+    "ProjectCharge",
     "ProjectEvent",
     "ProjectStatus",
     "Scenario",
@@ -107,6 +118,7 @@ __all__ = [
     "parse_time",
     "project_machine",
     "render_diagram",
+    "require_upload_window",
     "simulate",
     "split_pages",
 ]

@@ -28,14 +28,6 @@ class Account:
     job_page_limit: int = 500
     retention_days: int = 30
 
-    def profile(self) -> dict[str, int]:
-        return {
-            "drawingCreditsPerPage": self.drawing_credits_per_page,
-            "documentCreditsPerPage": self.document_credits_per_page,
-            "jobPageLimit": self.job_page_limit,
-            "retentionDays": self.retention_days,
-        }
-
 
 def estimate_pages(size: int, pages_per_file: int | None = None) -> int:
     """Pages of one file: the scenario's fixed count, else max(1, ceil(bytes / 100 kB))."""

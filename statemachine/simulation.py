@@ -12,8 +12,9 @@ own virtual timeline from the same origin) with a seed derived from (seed, shard
 uses the seed itself, so a run of up to `SHARD_JOBS` jobs is one shard and exactly the unsharded
 run. The report merges the shards: counts add up, the time-to-terminal percentiles are those of
 every job's duration, the virtual time is the longest shard's. The plan depends only on the job
-count and the seed, never on how many processes run it: `workers` (statemachine/workers.py) only
-decides where the shards run, so any number of workers gives the same report, byte for byte.
+count and the seed, never on how many processes run it: `workers` (the worker processes are at
+the end of this module) only decides where the shards run, so any number of workers gives the
+same report, byte for byte.
 """
 
 from __future__ import annotations
@@ -23,10 +24,12 @@ import hashlib
 import heapq
 import json
 import math
+import multiprocessing
 import random
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +46,7 @@ __all__ = [
     "ShardResult",
     "SimulationReport",
     "merge_shards",
+    "run_shards",
     "shard_plan",
     "simulate",
     "simulate_shard",
@@ -440,8 +444,6 @@ def simulate(
         (scenarios or ScenarioRegistry()).get(
             scenario
         )  # an unknown name fails here, not in a worker
-        from .workers import run_shards
-
         results = run_shards(
             plan, workers=workers, scenario=scenario, scenarios=scenarios, progress=progress
         )
@@ -477,3 +479,76 @@ _TERMINAL_ORDER = [
     JobStatus.CANCELLED.value,
     JobStatus.EXPIRED.value,
 ]
+
+
+# -- worker processes (`simulate(..., workers=N)`) --------------------
+#
+# The shards are planned before any process starts (by job count and
+# seed only) and each shard's result depends only on the shard, so where a shard runs and in which
+# order the shards finish change nothing: the results are put back in shard order and merged.
+# Workers take shards from one queue as they become free, so unequal shards still share the cores.
+#
+# Processes come from a fork server where there is one (Linux, macOS; Python 3.14's default on
+# Linux), else are spawned (Windows): either way a worker inherits nothing from the caller (its
+# threads, its collector settings, a half-built engine), and starting one is cheap after the
+# first. As with any multiprocessing start method but "fork", a script that calls
+# `simulate(..., workers=N)` at import time needs the `if __name__ == "__main__":` guard.
+#
+# A shared counter carries progress: each worker adds its jobs done every 1,000 or so, and the
+# calling process reads it four times a second.
+
+_POLL_SECONDS = 0.25
+
+# the worker's handle on the shared progress counter, set once per process by _init
+_counter: Any = None
+
+
+def _init(counter: Any) -> None:
+    global _counter
+    _counter = counter
+
+
+def _run(shard: Shard, scenario: str, scenarios: ScenarioRegistry | None) -> ShardResult:
+    reported = 0
+
+    def progress(done: int) -> None:
+        nonlocal reported
+        with _counter.get_lock():
+            _counter.value += done - reported
+        reported = done
+
+    result = simulate_shard(shard, scenario=scenario, scenarios=scenarios, progress=progress)
+    progress(shard.jobs)
+    return result
+
+
+def run_shards(
+    plan: Sequence[Shard],
+    *,
+    workers: int,
+    scenario: str,
+    scenarios: ScenarioRegistry | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[ShardResult]:
+    """Each shard's result, in shard order, computed in up to `workers` processes."""
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    counter = ctx.Value("q", 0)
+    results: dict[int, ShardResult] = {}
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(plan)), mp_context=ctx, initializer=_init, initargs=(counter,)
+    ) as pool:
+        pending: dict[Future[ShardResult], int] = {
+            pool.submit(_run, shard, scenario, scenarios): shard.index for shard in plan
+        }
+        try:
+            while pending:
+                done, _ = wait(pending, timeout=_POLL_SECONDS, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    results[pending.pop(fut)] = fut.result()
+                if progress is not None:
+                    progress(int(counter.value))
+        except BaseException:  # Ctrl-C or a failed shard: start no more shards
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+    return [results[shard.index] for shard in plan]

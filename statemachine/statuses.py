@@ -6,7 +6,10 @@ from enum import StrEnum
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "OPEN_FILE_STATUSES",
     "TERMINAL_STATUSES",
+    "UPLOAD_WINDOW",
+    "FileStatus",
     "JobEvent",
     "JobStatus",
     "ProjectEvent",
@@ -40,6 +43,27 @@ TERMINAL_STATUSES: frozenset[str] = frozenset(
     }
 )
 ACTIVE_STATUSES: frozenset[str] = frozenset(s for s in JobStatus if s not in TERMINAL_STATUSES)
+# the statuses in which a job accepts files (form upload, registration, bytes)
+UPLOAD_WINDOW: frozenset[str] = frozenset({JobStatus.AWAITING_UPLOADS, JobStatus.UPLOADING})
+
+
+class FileStatus(StrEnum):
+    """A job file's status (`job.files[].status`); the docs show the field, the mock names the
+    values: registered files are `pending` until their bytes are stored."""
+
+    PENDING = "pending"
+    UPLOADED = "uploaded"
+    SKIPPED = "skipped"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+# files whose outcome is still open: a cancel or failure settles them
+OPEN_FILE_STATUSES: frozenset[str] = frozenset(
+    {FileStatus.PENDING, FileStatus.UPLOADED, FileStatus.PROCESSING}
+)
 
 
 class JobEvent(StrEnum):

@@ -36,9 +36,10 @@ from statemachine.engine import Job, Project, TransitionRecord
 
 from ..app import PUBLIC_PREFIX
 from ..config import MockConfig
-from ..errors import ApiError
+from ..errors import ServerError
 from ..testing import MockServerThread
-from .coverage import MachineCoverage
+from .coverage import DELIVERY_OUTCOMES, MachineCoverage
+from .rules import EPS, Seen, judge_cancel, judge_poll, judge_resume
 from .strategies import (
     AMPLE_CREDITS,
     PATHS,
@@ -60,8 +61,6 @@ __all__ = [
 
 CONTRACT_API_KEY = "pgk_live_contractkit"
 ORIGIN = 1_730_538_000.0  # 2024-11-02T09:00:00.000Z: stable reports
-POLL_FLOOR = 5.0
-EPS = 1e-3  # an interval of exactly 5 s is allowed, whatever the float error
 BLOCKED = "blocked_insufficient_credits"
 MAX_REQUESTS_WITHOUT_SLEEP = 25
 
@@ -110,10 +109,8 @@ class _Example:
     running: bool = False
     requests: list[_Request] = field(default_factory=list)
     violation: tuple[str, str] | None = None
-    last_poll: float | None = None  # arrival of the last GET of the job
-    retry_after: float = 0.0  # what the last answer to a poll asked for
-    terminal_served: tuple[str, float] | None = None
-    last_served: str | None = None
+    # what the client has been shown of the job (every poll counts, faults included)
+    seen: Seen = field(default_factory=Seen)
     since_sleep: int = 0
     slept: float = 0.0
     sleeps: int = 0
@@ -160,8 +157,6 @@ class ContractReport:
 
 def _drop_delivery_rows(lines: list[str]) -> list[str]:
     # check_client sends no webhooks: its table stops before the delivery outcomes
-    from .coverage import DELIVERY_OUTCOMES
-
     out = []
     for line in lines:
         stripped = line.strip().split(" ")[0]
@@ -274,7 +269,7 @@ class ContractRunner:
         eng.set_balance(CONTRACT_API_KEY, plan.owner.balance)
         ex = _Example(plan=plan, job_id="", t0=eng.now, faults=plan.faults.by_request())
         self.example = ex
-        job = eng.create_job(project, scenario=plan.scenario, meta={})
+        job = eng.create_job(project, scenario=plan.scenario)
         ex.job_id = job.id
         ex.status_since = (job.state, eng.now)
         owner = plan.owner
@@ -423,12 +418,11 @@ class ContractRunner:
             )
         )
         if request.method == "GET" and route == job_route:
-            ex.last_poll = arrival
-            ex.retry_after = _retry_after(response)
-            if served is not None:
-                ex.last_served = served
-                if served in TERMINAL_STATUSES and ex.terminal_served is None:
-                    ex.terminal_served = (served, arrival)
+            ex.seen.polled(arrival, status=served, retry_after=_retry_after(response))
+        elif request.method == "POST" and route in (job_route + "/resume", job_route + "/cancel"):
+            shown = served or _current_status(response)
+            if shown is not None:
+                ex.seen.shown(shown)
         if ex.violation is None:
             if ex.since_sleep > MAX_REQUESTS_WITHOUT_SLEEP:
                 self._violate(
@@ -449,60 +443,58 @@ class ContractRunner:
     def _judge_request(
         self, ex: _Example, method: str, route: str, job_route: str, at: float, status: str
     ) -> None:
+        """Judge one request with the rule registry's functions; word what they find."""
         job_id = ex.job_id
+        seen = ex.seen
         if method == "GET" and route == job_route:
-            if ex.terminal_served is not None:
-                served, when = ex.terminal_served
-                self._violate(
-                    ex,
-                    "poll_after_terminal",
-                    f"{job_id} was polled again at +{ex.rel(at):.1f} s after it had been served "
-                    f"the terminal status {served} at +{ex.rel(when):.1f} s; Plangrep asks "
-                    "clients to stop polling at the first terminal status",
-                )
-            elif ex.last_poll is not None:
-                gap = at - ex.last_poll
-                floor = max(POLL_FLOOR, ex.retry_after)
-                if gap < floor - EPS:
-                    if ex.retry_after > POLL_FLOOR:
-                        why = (
-                            f"the previous answer asked it to wait (Retry-After: "
-                            f"{ex.retry_after:g} s)"
-                        )
-                    else:
-                        why = "Plangrep asks for at least 5 s between polls"
-                    hint = (
-                        " (the client did not call the sleep it was given in between: does it "
-                        "call time.sleep?)"
-                        if ex.since_sleep > 1 and gap < EPS
-                        else ""
-                    )
-                    self._violate(
-                        ex,
-                        "polling_too_fast",
-                        f"{job_id} was polled twice within {gap:.1f} s (at "
-                        f"+{ex.rel(ex.last_poll):.1f} s and +{ex.rel(at):.1f} s); {why}{hint}",
-                    )
+            findings = judge_poll(seen, at)
+            finding = findings[0] if findings else None
         elif method == "POST" and route == job_route + "/resume":
-            if status != BLOCKED and ex.last_served != BLOCKED:
-                self._violate(
-                    ex,
-                    "resume_not_blocked",
-                    f"the client resumed {job_id} at +{ex.rel(at):.1f} s while it was {status}, "
-                    f"and the last status it had been served was {ex.last_served or 'none'}; "
-                    f"resume applies only to a job in {BLOCKED}",
-                )
-        elif (
-            method == "POST" and route == job_route + "/cancel" and ex.terminal_served is not None
-        ):
-            served, when = ex.terminal_served
-            self._violate(
-                ex,
-                "cancel_not_cancellable",
-                f"the client cancelled {job_id} at +{ex.rel(at):.1f} s after it had been served "
-                f"the terminal status {served} at +{ex.rel(when):.1f} s; a terminal job cannot "
-                "be cancelled",
+            finding = judge_resume(seen, status)
+        elif method == "POST" and route == job_route + "/cancel":
+            finding = judge_cancel(seen, status)
+        else:
+            return
+        if finding is None:
+            return
+        facts = finding.facts
+        if finding.rule == "poll_after_terminal":
+            message = (
+                f"{job_id} was polled again at +{ex.rel(at):.1f} s after it had been served the "
+                f"terminal status {facts['served']} at +{ex.rel(facts['servedAt']):.1f} s; "
+                "Plangrep asks clients to stop polling at the first terminal status"
             )
+        elif finding.rule == "polling_too_fast":
+            gap, last = facts["gap"], facts["lastPoll"]
+            if facts["retryAfter"] > facts["interval"]:
+                asked = facts["retryAfter"]
+                why = f"the previous answer asked it to wait (Retry-After: {asked:g} s)"
+            else:
+                why = "Plangrep asks for at least 5 s between polls"
+            hint = (
+                " (the client did not call the sleep it was given in between: does it call "
+                "time.sleep?)"
+                if ex.since_sleep > 1 and gap < EPS
+                else ""
+            )
+            message = (
+                f"{job_id} was polled twice within {gap:.1f} s (at +{ex.rel(last):.1f} s and "
+                f"+{ex.rel(at):.1f} s); {why}{hint}"
+            )
+        elif finding.rule == "resume_not_blocked":
+            message = (
+                f"the client resumed {job_id} at +{ex.rel(at):.1f} s while it was {status}, and "
+                f"the last status it had been shown was {facts['lastShown'] or 'none'}; resume "
+                f"applies only to a job in {BLOCKED}"
+            )
+        else:
+            served_at = facts["servedAt"]
+            when = f" at +{ex.rel(served_at):.1f} s" if served_at is not None else ""
+            message = (
+                f"the client cancelled {job_id} at +{ex.rel(at):.1f} s after it had been served "
+                f"the terminal status {facts['served']}{when}; a terminal job cannot be cancelled"
+            )
+        self._violate(ex, finding.rule, message)
 
     def _violate(self, ex: _Example, rule: str, message: str) -> None:
         if ex.violation is not None:
@@ -602,14 +594,13 @@ def _rel(seconds: float) -> str:
 
 
 def _fault_response(fault: Fault) -> web.Response:
-    headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
     status = int(fault.kind)
     code = {429: "rate_limited", 500: "internal_error", 503: "service_unavailable"}[status]
-    return ApiError(
-        status,
-        code,
-        f"a transient {status} injected by check_client(faults=True)",
-        headers=headers,
+    return ServerError(
+        status=status,
+        code=code,
+        message=f"a transient {status} injected by check_client(faults=True)",
+        retry_after=fault.retry_after,
     ).response()
 
 
@@ -622,6 +613,18 @@ def _served_status(response: web.StreamResponse) -> str | None:
     except (ValueError, AttributeError):
         return None
     status = job.get("status") if isinstance(job, dict) else None
+    return status if isinstance(status, str) else None
+
+
+def _current_status(response: web.StreamResponse) -> str | None:
+    """The `currentStatus` of a 409 answer (the status it showed the client)."""
+    body = getattr(response, "body", None)
+    if response.status != 409 or not isinstance(body, bytes | bytearray):
+        return None
+    try:
+        status = json.loads(body).get("error", {}).get("currentStatus")
+    except (ValueError, AttributeError):
+        return None
     return status if isinstance(status, str) else None
 
 

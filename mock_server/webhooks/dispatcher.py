@@ -26,11 +26,11 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
-from statemachine import TERMINAL_STATUSES, Engine, format_time
-from statemachine.engine import Job, Project, TransitionRecord
+from statemachine import TERMINAL_STATUSES, Engine, Job, Project, TransitionRecord, format_time
 
-from ..faults import SIGNATURE_FAULT_MODES, FaultHit, FaultRegistry
-from .signing import new_message_id, new_secret, serialize_body, sign
+from ..faults.registry import FaultRegistry
+from ..faults.table import FRAME_STAGES, FaultHit, Frame
+from .signing import new_message_id, serialize_body, sign
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
@@ -41,6 +41,7 @@ __all__ = [
     "Delivery",
     "JobRenderer",
     "WebhookDispatcher",
+    "event_payload",
 ]
 
 logger = logging.getLogger("mock_server.webhooks")
@@ -195,7 +196,7 @@ class Delivery:
 class _Work:
     """One queued send of a delivery."""
 
-    __slots__ = ("delivery", "faults", "hold_for_next", "kind", "release_at")
+    __slots__ = ("delivery", "dropped", "faults", "hold_for_next", "kind", "release_at", "twice")
 
     def __init__(
         self,
@@ -207,9 +208,39 @@ class _Work:
     ) -> None:
         self.delivery = delivery
         self.kind = kind
-        self.faults = faults
+        self.faults = faults  # faults on how the attempt is signed or framed
         self.release_at = release_at  # delay fault: held until this virtual time
         self.hold_for_next = hold_for_next  # reorder fault: sent after the job's next event
+        self.twice = False  # duplicate fault: sent again right after
+        self.dropped = False  # drop fault: never sent
+
+
+class _Queueing:
+    """What a queue-stage fault (`faults/table.py`) may do to one event's first send."""
+
+    __slots__ = ("dispatcher", "work")
+
+    def __init__(self, dispatcher: WebhookDispatcher, work: _Work) -> None:
+        self.dispatcher = dispatcher
+        self.work = work
+
+    def drop(self) -> None:
+        self.work.dropped = True
+
+    def send_twice(self) -> None:
+        self.work.twice = True
+
+    def send_after_next(self) -> None:
+        self.work.hold_for_next = True
+        self.work.delivery.state = "held"
+
+    def hold_until(self, seconds: float) -> None:
+        d = self.dispatcher
+        release_at = d.engine.now + seconds
+        self.work.release_at = release_at
+        self.work.delivery.state = "held"
+        self.work.delivery.next_attempt_at = release_at
+        d.engine.schedule(release_at, d._due_release, self.work, d._generation)
 
 
 def _classify(exc: BaseException) -> str:
@@ -243,23 +274,22 @@ def _classify(exc: BaseException) -> str:
     return "error"
 
 
-def _tamper(body: bytes) -> bytes:
-    """The body an attacker would like to send: same event, but the job claims another status."""
-    payload = json.loads(body)
-    job = payload.get("data", {}).get("job")
-    if isinstance(job, dict):
-        job["status"] = "completed" if job.get("status") != "completed" else "failed"
-    else:  # a renderer without a job object: still change the bytes
-        payload["tampered"] = True
-    return serialize_body(payload)
+def event_payload(record: TransitionRecord, job: dict[str, Any]) -> dict[str, Any]:
+    """The body of one event (API.md part B): the job as rendered for `record.dst`, the status
+    it left and its 1-based position in the job's history."""
+    return {
+        "type": EVENT_TYPE,
+        "timestamp": format_time(record.at),
+        "data": {"job": job, "previousStatus": record.src, "sequence": record.sequence},
+    }
 
 
 class WebhookDispatcher:
     """Signed Standard Webhooks deliveries of an engine's job transitions.
 
     Construct, then `await start()` on the loop that owns the engine; `await close()` at
-    shutdown. A job takes part when `job.meta["webhook_url"]` is set; `job.meta["webhook_secret"]`
-    (`wss_...`) signs its events.
+    shutdown. A job takes part when `job.webhook_url` is set; `job.webhook_secret` (`wss_...`)
+    signs its events.
     """
 
     def __init__(
@@ -413,37 +443,27 @@ class WebhookDispatcher:
         """Engine subscriber: queue one signed event for a job with a webhook URL."""
         if record.kind != "job" or not isinstance(obj, Job):
             return
-        meta = obj.meta
-        if not meta:
-            return
-        url = meta.get("webhook_url")
+        url = obj.webhook_url
         if not url:
             return
         try:
-            self._enqueue_event(record, obj, str(url), meta.get("webhook_secret"))
+            self._enqueue_event(record, obj, url, obj.webhook_secret)
         except Exception as exc:  # a subscriber must never break the engine's transition
             logger.exception("webhook for %s %s could not be queued", record.object_id, record.dst)
             self.errors.append(exc)
             if self.on_error is not None:
                 self.on_error(exc)
 
-    def _enqueue_event(self, record: TransitionRecord, job: Job, url: str, secret: Any) -> None:
-        payload = {
-            "type": EVENT_TYPE,
-            "timestamp": format_time(record.at),
-            "data": {
-                "job": self.render_job(job, record.dst),
-                "previousStatus": record.src,
-                "sequence": record.sequence,
-            },
-        }
-        body = serialize_body(payload)
+    def _enqueue_event(
+        self, record: TransitionRecord, job: Job, url: str, secret: str | None
+    ) -> None:
+        body = serialize_body(event_payload(record, self.render_job(job, record.dst)))
         delivery = Delivery(
             "dlv_" + new_message_id()[4:],
             new_message_id(),
             record,
             url,
-            secret if isinstance(secret, str) else "",
+            secret or "",
             body,
             self.retries,
         )
@@ -455,7 +475,7 @@ class WebhookDispatcher:
                 "first",
                 None,
                 "no_secret",
-                "the job has no webhook_secret in its meta",
+                "the job has no webhook_secret",
                 0.0,
                 "failed",
                 (),
@@ -467,26 +487,16 @@ class WebhookDispatcher:
             return
         hits = self.faults.take_webhook_faults(job.id, final=record.dst in TERMINAL_STATUSES)
         delivery.faults = [h.mode for h in hits]
-        modes = {h.mode for h in hits}
-        if "drop" in modes:
-            self._record(delivery, 1, "first", None, None, None, 0.0, "dropped", ("drop",))
+        work = _Work(delivery, "first", tuple(h for h in hits if h.row.stage != "queue"))
+        queueing = _Queueing(self, work)
+        for h in hits:
+            if h.row.stage == "queue":
+                h.row.apply(queueing, h)
+        if work.dropped:
+            modes = tuple(h.mode for h in hits if h.mode == "drop")
+            self._record(delivery, 1, "first", None, None, None, 0.0, "dropped", modes)
             delivery.state = "dropped"
             return
-        work = _Work(
-            delivery,
-            "first",
-            tuple(h for h in hits if h.mode in SIGNATURE_FAULT_MODES or h.mode == "duplicate"),
-        )
-        if "reorder" in modes:
-            work.hold_for_next = True
-            delivery.state = "held"
-        for h in hits:
-            if h.mode == "delay":
-                release_at = self.engine.now + (h.seconds or 0.0)
-                work.release_at = release_at
-                delivery.state = "held"
-                delivery.next_attempt_at = release_at
-                self.engine.schedule(release_at, self._due_release, work, self._generation)
         self._push(work)
 
     def _remember(self, delivery: Delivery) -> None:
@@ -624,31 +634,24 @@ class WebhookDispatcher:
     def _frame(
         self, delivery: Delivery, faults: tuple[FaultHit, ...]
     ) -> tuple[bytes, dict[str, str]]:
-        """Body and headers of one attempt: signed now, with the wall clock's timestamp."""
-        timestamp = int(time.time())
-        modes = {h.mode: h for h in faults}
-        if "stale_timestamp" in modes:
-            timestamp -= int(modes["stale_timestamp"].seconds or 0)
-        if "future_timestamp" in modes:
-            timestamp += int(modes["future_timestamp"].seconds or 0)
-        body = delivery.body
-        key = new_secret() if "wrong_secret" in modes else delivery.secret
-        signature = sign(key, delivery.event_id, timestamp, body)
-        if "rotated_secret" in modes:  # an old key's signature first, then the valid one
-            signature = f"{sign(new_secret(), delivery.event_id, timestamp, body)} {signature}"
-        if "malformed_signature" in modes:  # `v1=...`: not a Standard Webhooks header
-            signature = signature.replace("v1,", "v1=")
-        if "tampered_body" in modes:
-            body = _tamper(body)
-        headers = {
-            "content-type": "application/json",
-            "webhook-id": delivery.event_id,
-            "webhook-timestamp": str(timestamp),
-            "webhook-signature": signature,
-        }
-        if "missing_header" in modes:
-            del headers["webhook-signature"]
-        return body, headers
+        """Body and headers of one attempt: signed now, with the wall clock's timestamp; the
+        attempt's faults act before signing (timestamp, key) and after (signature, body,
+        headers), each as its row in `faults/table.py` says."""
+        frame = Frame(delivery.event_id, delivery.body, int(time.time()), delivery.secret)
+        for stage in FRAME_STAGES:
+            if stage == "body":  # the signature is final: set its header
+                frame.headers["webhook-signature"] = frame.signature
+            elif stage == "signature":  # the timestamp and key are final: sign
+                frame.signature = sign(frame.key, frame.event_id, frame.timestamp, frame.body)
+                frame.headers = {
+                    "content-type": "application/json",
+                    "webhook-id": frame.event_id,
+                    "webhook-timestamp": str(frame.timestamp),
+                }
+            for h in faults:
+                if h.row.stage == stage:
+                    h.row.apply(frame, h)
+        return frame.body, frame.headers
 
     async def _send(self, work: _Work) -> bool:
         """One attempt; True when the duplicate fault asks for the event to be sent again."""
@@ -659,7 +662,7 @@ class WebhookDispatcher:
         session = self._session
         assert session is not None and self._global_sem is not None
         attempt_no = len(delivery.attempts) + 1
-        fault_modes = tuple(h.mode for h in work.faults if h.mode in SIGNATURE_FAULT_MODES)
+        fault_modes = tuple(h.mode for h in work.faults)
         async with self._origin_sem(delivery.origin), self._global_sem:
             body, headers = self._frame(delivery, work.faults)
             wall = time.time()
@@ -705,7 +708,7 @@ class WebhookDispatcher:
             return False
         if not delivered and work.kind in ("first", "retry") and delivery.retries_left > 0:
             self._schedule_retry(delivery)
-        return any(h.mode == "duplicate" for h in work.faults)
+        return work.twice
 
     def _schedule_retry(self, delivery: Delivery) -> None:
         failed = sum(1 for a in delivery.attempts if a.kind in ("first", "retry"))

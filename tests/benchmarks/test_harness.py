@@ -1,6 +1,6 @@
 """The benchmark harness's own logic (no timing here): wrk's report is read right, the bare
-baseline really does the bearer check, `--json` prints exactly issue 7's keys, goals compare the
-right way round."""
+baseline really does the bearer check, `--json` prints exactly issue 7's keys (and issue 14's
+source search figure), goals compare the right way round."""
 
 from __future__ import annotations
 
@@ -115,6 +115,7 @@ def test_json_output_has_exactly_the_table_keys_issue_7_first_and_unchanged(
     assert list(data) == list(bench_run.KEYS)
     assert list(data)[: len(ISSUE_7_KEYS)] == ISSUE_7_KEYS
     assert set(ISSUE_19_KEYS) <= set(data)
+    assert {"source_search_p99_ms", "receiver_probes_per_s"} <= set(data)  # issues 14 and 16
     assert len(set(bench_run.KEYS)) == len(bench_run.KEYS)  # no key twice in the table
     assert data["webhook_deliveries_per_s"] is None
     # every goal belongs to a figure of the table
@@ -140,6 +141,7 @@ def test_goals_compare_the_right_way_round() -> None:
     assert g["transition_ratio_vs_transitions"].met(1.2)
     assert not g["transition_ratio_vs_transitions"].met(1.6)
     assert g["simulate_jobs_per_s"].met(None) is None
+    assert g["source_search_p99_ms"].met(20) and not g["source_search_p99_ms"].met(20.1)
     assert g["poll_ratio_vs_wiremock_warm"].met(1.0)
     assert not g["poll_ratio_vs_wiremock_warm"].met(0.78)
     assert g["poll_p99_ratio_vs_wiremock_warm"].met(1.0)

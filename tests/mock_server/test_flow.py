@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from mock_server.models import JobCreateResponse, JobResponse, ProjectCreateResponse
+from mock_server.public.models import JobCreateResponse, JobResponse, ProjectCreateResponse
 
 from .harness import Server
 

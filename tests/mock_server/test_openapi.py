@@ -38,9 +38,10 @@ def test_document_is_served_and_loads(server: Server) -> None:
 
 def test_every_route_is_described() -> None:
     app = create_app(MockConfig(clock="manual"))
-    from mock_server.openapi import OPENAPI_OPS_KEY, build_openapi
+    from mock_server.http.endpoints import ENDPOINTS_KEY
+    from mock_server.http.openapi import build_openapi
 
-    doc = build_openapi(app[OPENAPI_OPS_KEY])
+    doc = build_openapi(app[ENDPOINTS_KEY])
     routes = {
         (route.method.lower(), route.resource.canonical)
         for route in app.router.routes()

@@ -12,6 +12,7 @@ from statemachine import (
     InvalidTransition,
     Job,
     Project,
+    ProjectCharge,
     TransitionRecord,
     format_time,
     job_edges,
@@ -269,7 +270,7 @@ def test_upload_window_rules(engine: Engine, project: Project) -> None:
 
 def test_project_rules(engine: Engine) -> None:
     project, billing = engine.create_project("org_b", "p")
-    assert billing == {"availableCredits": 10_000, "creditsCharged": 50, "requiredCredits": 50}
+    assert billing == ProjectCharge(available=10_000, charged=50, required=50)
     with pytest.raises(CommandRejected) as info:
         engine.create_job(project)
     assert info.value.code == "project_not_ready"

@@ -30,7 +30,7 @@ class EngineMachine(RuleBasedStateMachine):
         self.project, billing = self.engine.create_project("org", "p")
         self.engine.advance(5)
         self.jobs: list[Job] = []
-        self.charged = billing["creditsCharged"]
+        self.charged = billing.charged
         self.added = 0  # credits put in by top-ups (balance changes from outside)
 
     @rule(scenario=st.sampled_from(SCENARIOS))
@@ -167,14 +167,14 @@ TestEngineMachine = EngineMachine.TestCase
 def test_run_totals_equal_the_prefix_sums(rates: list[int], data: st.DataObject) -> None:
     # a run's totals are computed without per-page lists; the prefix sums a half-done run needs
     # are built later: both must agree, for every start, stop and failed-page count
-    from statemachine.engine import _prefix_sums, _run_totals
+    from statemachine.processing import prefix_sums, run_totals
 
     total = len(rates)
     start = data.draw(st.integers(0, total))
     stop = data.draw(st.integers(start, total))
     failed = data.draw(st.integers(0, total))
-    cum_ok, cum_cost = _prefix_sums(rates, start, stop, failed, total)
-    assert _run_totals(rates, start, stop, failed, total) == (cum_ok[-1], cum_cost[-1])
+    cum_ok, cum_cost = prefix_sums(rates, start, stop, failed, total)
+    assert run_totals(rates, start, stop, failed, total) == (cum_ok[-1], cum_cost[-1])
     # and the prefix sums follow the failed-page rule page by page
     bad = {i for i in range(total) if (i + 1) * failed // total > i * failed // total}
     assert len(bad) == failed

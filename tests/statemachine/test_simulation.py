@@ -89,10 +89,18 @@ def test_the_run_collects_less_often_and_puts_the_thresholds_back() -> None:
         gc.set_threshold(*old)
 
 
-def test_the_readme_sample_is_what_simulate_prints() -> None:
+def test_the_docs_sample_is_what_simulate_prints() -> None:
+    # the sample moved from README.md to docs/simulation.md: the command's block, then the
+    # expected output that the docs' example runner also checks by running the CLI
+    import re
     from pathlib import Path
 
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    command = "$ plangrep-mock simulate --jobs 2000 --scenario random --seed 1 --json\n"
-    shown = readme.split(command, 1)[1].split("\n", 1)[0]
-    assert shown == simulate(2000, scenario="random", seed=1).to_json()
+    page = Path(__file__).resolve().parents[2] / "docs" / "simulation.md"
+    shown = re.search(
+        r"^plangrep-mock simulate --jobs 2000 --scenario random --seed 1 --json\n```\n\n"
+        r"<!-- expected-output -->\n```text\n(.*)\n```$",
+        page.read_text(encoding="utf-8"),
+        re.M,
+    )
+    assert shown is not None, "docs/simulation.md lost the simulate sample"
+    assert shown[1] == simulate(2000, scenario="random", seed=1).to_json()

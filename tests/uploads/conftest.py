@@ -13,9 +13,8 @@ from typing import Any
 import pytest
 import requests
 
-from mock_server import MockConfig, create_app
-from mock_server.storage import STORAGE_KEY, StorageSettings
-from mock_server.uploads import setup_uploads
+from mock_server import STATE_KEY, MockConfig, create_app
+from mock_server.storage import StorageSettings
 
 from ..mock_server.harness import ThreadedServer, form_parts
 
@@ -31,15 +30,13 @@ def b64(data: bytes) -> str:
 
 
 class UploadServer(ThreadedServer):
-    """`create_app(config)` (+ `setup_uploads` unless create_app already installs it) on
+    """`create_app(config)` on
     127.0.0.1:0 in its own thread and loop; the clock is manual unless the config says else."""
 
     def __init__(self, config: MockConfig, settings: StorageSettings | None = None) -> None:
         app = create_app(config)
-        if STORAGE_KEY not in app:
-            setup_uploads(app)
         if settings is not None:
-            app[STORAGE_KEY].settings = settings
+            app[STATE_KEY].storage.settings = settings
         super().__init__(config, app)
         self._names = itertools.count(1)
 

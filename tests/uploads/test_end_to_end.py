@@ -66,7 +66,9 @@ def test_multipart_to_result(srv: UploadServer) -> None:
     assert r.status_code == 202, r.text
     result = _check_result(srv, job_id, ["spec.pdf"])
     [doc] = result["documents"]
-    assert doc["specifications"] == [] and doc["docs"] is None
+    # one specification page: one specification section, and no docs for a specifications file
+    assert len(doc["specifications"]) == 1 and doc["docs"] is None
+    assert doc["specifications"][0]["pageStart"] == doc["specifications"][0]["pageEnd"] == 1
 
 
 def test_base64_to_result(srv: UploadServer) -> None:

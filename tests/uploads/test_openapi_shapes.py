@@ -7,9 +7,14 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from mock_server.results import ResultDocument, ResultResponse, ResultUsage
-from mock_server.storage import PartPutResponse, UploadPutResponse
-from mock_server.uploads import RegisterUploadsResponse, UploadContentResponse
+from mock_server.public.models import (
+    RegisterUploadsResponse,
+    ResultDocument,
+    ResultResponse,
+    ResultUsage,
+    UploadContentResponse,
+)
+from mock_server.storage.routes import PartPutResponse, UploadPutResponse
 
 from .conftest import PLAN_BYTES, UploadServer, b64, direct_put, sha
 

@@ -68,6 +68,8 @@ def test_shape_of_a_completed_result(srv: UploadServer) -> None:
     }
     assert job["billing"]["creditsDebited"] == 31 and job["pageCount"] == 4
     plan, spec = result["documents"]
+    # the content (mock_server.content): three sheets, the document's two artifacts
+    artifacts, sheets = plan.pop("artifacts"), plan.pop("sheets")
     assert plan == {
         "documentId": job["files"][0]["documentId"],
         "fileName": "plan.pdf",
@@ -79,13 +81,30 @@ def test_shape_of_a_completed_result(srv: UploadServer) -> None:
         "successfulPageCount": 3,
         "failedPageCount": 0,
         "error": None,
-        "artifacts": [],
-        "sheets": [],
         "specifications": None,
         "docs": None,
     }
-    assert spec["specifications"] == [] and spec["docs"] is None
-    assert result["evidence"] == result["warnings"] == result["errors"] == []
+    assert [a["type"] for a in artifacts] == ["thumbnail", "extracted_json"]
+    prefix = f"/api/open/v1/jobs/{job_id}/artifact?path="
+    assert all(prefix in a["url"] for a in artifacts)
+    assert [s["pageNumber"] for s in sheets] == [1, 2, 3]
+    assert all(
+        set(s)
+        == {
+            "sheetId",
+            "sheetNumber",
+            "sheetName",
+            "sheetDisplayName",
+            "pageNumber",
+            "drawingType",
+            "discipline",
+            "artifacts",
+        }
+        for s in sheets
+    )
+    assert len(spec["specifications"]) == 1 and spec["docs"] is None
+    assert result["evidence"] and all(e["type"] == "region" for e in result["evidence"])
+    assert result["warnings"] == result["errors"] == []
     assert result["generatedAt"] == job["completedAt"]
 
 
@@ -93,21 +112,23 @@ def test_shape_of_a_completed_result(srv: UploadServer) -> None:
     ("classification", "specifications", "docs"),
     [
         ("plans", None, None),
-        ("specifications", [], None),
-        ("documents", None, []),
-        ("addenda", None, []),
-        ("mixed", [], []),
+        ("specifications", 1, None),
+        ("documents", None, 1),
+        ("addenda", None, 1),
+        ("mixed", 1, 0),  # its one page is a document page; the first half (rounded up) is spec
         ("other", None, None),
-        (None, None, []),
+        (None, None, 1),
     ],
 )
 def test_specifications_and_docs_by_classification(
     srv: UploadServer, classification: str | None, specifications: Any, docs: Any
 ) -> None:
+    """null where Plangrep documents null; otherwise the one page's specification or doc."""
     job_id = _submitted(srv, [("f.pdf", PLAN_BYTES, classification)])
     srv.finish(job_id)
     [doc] = srv.result(job_id).json()["documents"]
-    assert (doc["specifications"], doc["docs"]) == (specifications, docs)
+    counts = tuple(None if v is None else len(v) for v in (doc["specifications"], doc["docs"]))
+    assert counts == (specifications, docs)
 
 
 def test_completed_with_errors_lists_failed_pages(srv: UploadServer) -> None:

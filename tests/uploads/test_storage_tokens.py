@@ -1,5 +1,5 @@
 """Storage token rules: a token is bound to its path and expiry; forged, altered, another job's,
-missing and expired tokens are 403 with a code that says which."""
+missing and expired tokens are refused with a code that says which (403 over HTTP)."""
 
 from __future__ import annotations
 
@@ -7,27 +7,29 @@ from typing import Any
 
 import pytest
 
-from mock_server.errors import ApiError
-from mock_server.storage import Storage, StorageSettings
+from mock_server.storage import Signer, Storage, StorageSettings, TokenRejected
 
 from .conftest import PLAN_BYTES, UploadServer, direct_put
 
 PATH = "/_mock/storage/uploads/job_a/doc_a"
 
 
-def _code(exc: pytest.ExceptionInfo[ApiError]) -> tuple[int, str]:
-    return exc.value.status, exc.value.code
+RENEW = "ask again"
+
+
+def _code(exc: pytest.ExceptionInfo[TokenRejected]) -> str:
+    return exc.value.code
 
 
 def test_genuine_token_verifies_until_its_expiry() -> None:
-    storage = Storage(StorageSettings())
-    token = storage.sign(PATH, 1000)
-    storage.verify(PATH, token, 999.5)
-    storage.verify(PATH, token, 1000)
-    with pytest.raises(ApiError) as exc:
-        storage.verify(PATH, token, 1000.001)
-    assert _code(exc) == (403, "token_expired")
-    assert "expired at" in exc.value.message
+    signer = Signer()
+    token = signer.sign(PATH, 1000)
+    signer.verify(PATH, token, 999.5, renew=RENEW)
+    signer.verify(PATH, token, 1000, renew=RENEW)
+    with pytest.raises(TokenRejected) as exc:
+        signer.verify(PATH, token, 1000.001, renew=RENEW)
+    assert _code(exc) == "token_expired"
+    assert "expired at" in exc.value.message and exc.value.message.endswith(RENEW)
 
 
 @pytest.mark.parametrize(
@@ -44,24 +46,24 @@ def test_genuine_token_verifies_until_its_expiry() -> None:
 )
 def test_malformed_or_missing_token_is_invalid(token: str | None) -> None:
     storage = Storage(StorageSettings())
-    with pytest.raises(ApiError) as exc:
-        storage.verify(PATH, token, 0)
-    assert _code(exc) == (403, "token_invalid")
+    with pytest.raises(TokenRejected) as exc:
+        storage.verify(PATH, token, 0, renew=RENEW)
+    assert _code(exc) == "token_invalid"
 
 
 def test_token_is_bound_to_path_expiry_and_server_key() -> None:
-    storage = Storage(StorageSettings())
-    token = storage.sign(PATH, 1000)
+    signer = Signer()
+    token = signer.sign(PATH, 1000)
     expires, _, sig = token.partition(".")
-    with pytest.raises(ApiError) as exc:  # another document
-        storage.verify(PATH.replace("doc_a", "doc_b"), token, 0)
-    assert _code(exc) == (403, "token_invalid")
-    with pytest.raises(ApiError) as exc:  # a later expiry with the old signature
-        storage.verify(PATH, f"{int(expires) + 3600}.{sig}", 0)
-    assert _code(exc) == (403, "token_invalid")
-    with pytest.raises(ApiError) as exc:  # another server's key
-        Storage(StorageSettings()).verify(PATH, token, 0)
-    assert _code(exc) == (403, "token_invalid")
+    with pytest.raises(TokenRejected) as exc:  # another document
+        signer.verify(PATH.replace("doc_a", "doc_b"), token, 0, renew=RENEW)
+    assert _code(exc) == "token_invalid"
+    with pytest.raises(TokenRejected) as exc:  # a later expiry with the old signature
+        signer.verify(PATH, f"{int(expires) + 3600}.{sig}", 0, renew=RENEW)
+    assert _code(exc) == "token_invalid"
+    with pytest.raises(TokenRejected) as exc:  # another server's key
+        Signer().verify(PATH, token, 0, renew=RENEW)
+    assert _code(exc) == "token_invalid"
 
 
 def test_upload_token_is_per_document() -> None:

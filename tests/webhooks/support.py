@@ -40,8 +40,8 @@ def render(job: Job, status: str) -> dict[str, Any]:
 
 
 def secret_of(job: Job) -> str:
-    assert job.meta is not None
-    secret: str = job.meta["webhook_secret"]
+    assert job.webhook_secret is not None
+    secret: str = job.webhook_secret
     return secret
 
 
@@ -60,7 +60,8 @@ class Harness:
         secret = new_secret()
         job = self.engine.create_job(
             self.project,
-            meta={"webhook_url": url or self.receiver.url, "webhook_secret": secret},
+            webhook_url=url or self.receiver.url,
+            webhook_secret=secret,
             **kwargs,
         )
         if register:
@@ -208,11 +209,8 @@ class MockServer:
 @contextlib.asynccontextmanager
 async def mock_server(**config: Any) -> AsyncIterator[MockServer]:
     from mock_server import MockConfig, create_app
-    from mock_server.webhooks import DISPATCHER_KEY, setup_webhooks
 
     app = create_app(MockConfig(clock="manual", **config))
-    if DISPATCHER_KEY not in app:  # until create_app wires the webhook part itself
-        setup_webhooks(app)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.2)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

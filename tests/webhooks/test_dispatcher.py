@@ -140,9 +140,7 @@ def test_the_renderer_gets_the_transitions_status() -> None:
         dispatcher = WebhookDispatcher(engine, spy)
         project, _ = engine.create_project("o", "p")
         engine.advance(60)
-        engine.create_job(
-            project, meta={"webhook_url": "http://127.0.0.1:9/x", "webhook_secret": new_secret()}
-        )
+        engine.create_job(project, webhook_url="http://127.0.0.1:9/x", webhook_secret=new_secret())
         assert seen == [("awaiting_uploads", "awaiting_uploads")]
         await dispatcher.close()
 
@@ -152,7 +150,7 @@ def test_the_renderer_gets_the_transitions_status() -> None:
 def test_jobs_without_a_webhook_url_send_nothing() -> None:
     async def main() -> None:
         async with harness() as h:
-            job = h.engine.create_job(h.project, meta={"webhook_url": None})
+            job = h.engine.create_job(h.project, webhook_url=None)
             job2 = h.engine.create_job(h.project)
             h.run_to_end(job)
             h.run_to_end(job2)
@@ -313,7 +311,7 @@ def test_a_renderer_that_raises_never_breaks_the_engine() -> None:
         project, _ = engine.create_project("o", "p")
         engine.advance(60)
         job = engine.create_job(
-            project, meta={"webhook_url": "http://127.0.0.1:9/", "webhook_secret": new_secret()}
+            project, webhook_url="http://127.0.0.1:9/", webhook_secret=new_secret()
         )
         assert job.state == JobStatus.AWAITING_UPLOADS
         assert [str(e) for e in dispatcher.errors] == ["renderer bug"]
@@ -326,7 +324,7 @@ def test_a_renderer_that_raises_never_breaks_the_engine() -> None:
 def test_a_job_without_a_secret_is_logged_as_failed_not_sent() -> None:
     async def main() -> None:
         async with harness() as h:
-            job = h.engine.create_job(h.project, meta={"webhook_url": h.receiver.url})
+            job = h.engine.create_job(h.project, webhook_url=h.receiver.url)
             await h.drain()
             (delivery,) = h.dispatcher.deliveries(job.id)
             assert delivery.state == "failed"

@@ -1,4 +1,4 @@
-"""Webhooks through the real server: create_app + setup_webhooks, driven over HTTP."""
+"""Webhooks through the real server (create_app), driven over HTTP."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import time
 
 from standardwebhooks.webhooks import Webhook
 
-from mock_server.webhooks import DISPATCHER_KEY, FAULTS_KEY, WebhookReceiver
+from mock_server import STATE_KEY
+from mock_server.webhooks import WebhookReceiver
 
 from .support import HAPPY, arun, black_hole, fixed_answer, mock_server
 
@@ -45,7 +46,7 @@ def test_stock_verifier_accepts_every_delivery_from_the_server() -> None:
             job_id, secret = await srv.create_job(project, url)
             await srv.upload_and_complete(job_id)
             await srv.advance(10 * 3600)
-            assert await srv.app[DISPATCHER_KEY].drain(10)
+            assert await srv.app[STATE_KEY].webhooks.drain(10)
             assert len(seen) == 5
             for headers, body in seen:
                 Webhook("whsec_" + secret.removeprefix("wss_")).verify(body, headers)
@@ -62,7 +63,7 @@ def test_control_routes_list_and_redeliver() -> None:
             other_id, other_secret = await srv.create_job(project, receiver.url)
             receiver.register(other_id, other_secret)
             await receiver.wait_for_async(job_id, "awaiting_uploads", timeout=10)
-            assert await srv.app[DISPATCHER_KEY].drain(10)
+            assert await srv.app[STATE_KEY].webhooks.drain(10)
 
             status, body = await srv.call(
                 "GET", f"/_mock/webhooks/deliveries?jobId={job_id}", public=False
@@ -84,7 +85,7 @@ def test_control_routes_list_and_redeliver() -> None:
             )
             assert status == 202
             assert body["delivery"]["id"] == delivery["id"]
-            assert await srv.app[DISPATCHER_KEY].drain(10)
+            assert await srv.app[STATE_KEY].webhooks.drain(10)
             first, again = receiver.events_for(job_id)
             assert again.event_id == first.event_id and again.duplicate
 
@@ -164,7 +165,7 @@ def test_webhook_fault_through_the_control_api_reaches_the_receiver() -> None:
             assert status == 201
             job_id, secret = await srv.create_job(project, receiver.url)
             receiver.register(job_id, secret)
-            assert await srv.app[DISPATCHER_KEY].drain(10)
+            assert await srv.app[STATE_KEY].webhooks.drain(10)
             (rejected,) = receiver.rejected
             assert rejected.reason == "bad_signature"
             status, body = await srv.call("GET", "/_mock/faults", public=False)
@@ -208,12 +209,12 @@ def test_reset_forgets_deliveries_and_faults() -> None:
             receiver.register(job_id, secret)
             await srv.call("POST", "/_mock/faults", {"target": "webhooks", "mode": "drop"},
                            public=False)  # fmt: skip
-            assert await srv.app[DISPATCHER_KEY].drain(10)
+            assert await srv.app[STATE_KEY].webhooks.drain(10)
             status, _ = await srv.call("POST", "/_mock/reset", public=False)
             assert status == 200
             status, body = await srv.call("GET", "/_mock/webhooks/deliveries", public=False)
             assert body == {"deliveries": []}
-            assert srv.app[FAULTS_KEY].faults() == []
+            assert srv.app[STATE_KEY].faults.faults() == []
             # and the dispatcher follows the new engine
             project = await srv.ready_project()
             job_id, secret = await srv.create_job(project, receiver.url)
@@ -244,7 +245,7 @@ def test_a_black_hole_receiver_never_stalls_the_server_or_other_jobs() -> None:
             assert body["job"]["status"] == "completed"
             assert body["deliveries"][0]["attempts"] == []  # still hanging in the black hole
             # shutting down does not wait for the 60 s timeout
-            await asyncio.wait_for(srv.app[DISPATCHER_KEY].close(), 5)
+            await asyncio.wait_for(srv.app[STATE_KEY].webhooks.close(), 5)
 
     arun(main())
 
@@ -267,17 +268,13 @@ def test_openapi_describes_the_webhook_and_fault_routes() -> None:
     arun(main())
 
 
-def test_every_webhook_route_is_described_whatever_the_setup_order() -> None:
-    from aiohttp import web
-
+def test_every_webhook_route_is_described() -> None:
     from mock_server import MockConfig, create_app
-    from mock_server.openapi import OPENAPI_OPS_KEY, build_openapi
-    from mock_server.webhooks import setup_webhooks
+    from mock_server.http.endpoints import ENDPOINTS_KEY
+    from mock_server.http.openapi import build_openapi
 
     app = create_app(MockConfig(clock="manual"))
-    if DISPATCHER_KEY not in app:
-        setup_webhooks(app)
-    doc = build_openapi(app[OPENAPI_OPS_KEY])
+    doc = build_openapi(app[ENDPOINTS_KEY])
     described = {(m, p) for p, item in doc["paths"].items() for m in item}
     mine = {
         (r.method.lower(), r.resource.canonical)
@@ -288,22 +285,3 @@ def test_every_webhook_route_is_described_whatever_the_setup_order() -> None:
     }
     assert len(mine) == 5
     assert mine <= described
-    # set up before the OpenAPI part, the routes are described once the app starts
-    from mock_server.openapi import setup_openapi
-    from mock_server.state import STATE_KEY, MockState
-
-    early = web.Application()
-    early[STATE_KEY] = MockState(MockConfig(clock="manual"))
-    setup_webhooks(early)
-    setup_openapi(early)
-
-    async def boot() -> set[tuple[str, str]]:
-        runner = web.AppRunner(early)
-        await runner.setup()
-        try:
-            doc = build_openapi(early[OPENAPI_OPS_KEY])
-            return {(m, p) for p, item in doc["paths"].items() for m in item}
-        finally:
-            await runner.cleanup()
-
-    assert mine <= arun(boot())

@@ -1,0 +1,87 @@
+"""Organisations' credits (by one of their keys) and key revocation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from ..errors import NotFound, json_response, short
+from ..http.body import read_json
+from ..http.endpoints import Endpoint
+from ..state import STATE_KEY, MockState
+from .models import AccountCredits, CreditsRequest, RevokeResponse
+from .system import CONTROL_PREFIX
+
+__all__ = ["ENDPOINTS", "profile_json"]
+
+
+def _org_of(state: MockState, api_key: str) -> str:
+    org = state.keys.organisation(api_key)
+    if org is None:
+        raise NotFound(
+            code="not_found",
+            message=f"no API key {short(api_key, 40)!r} is configured on this server",
+        )
+    return org
+
+
+def profile_json(state: MockState, org: str) -> dict[str, int]:
+    """An organisation's documented profile, in the API's names."""
+    acct = state.engine.account(org)
+    return {
+        "drawingCreditsPerPage": acct.drawing_credits_per_page,
+        "documentCreditsPerPage": acct.document_credits_per_page,
+        "jobPageLimit": acct.job_page_limit,
+        "retentionDays": acct.retention_days,
+    }
+
+
+def _credits_json(state: MockState, api_key: str, org: str) -> dict[str, Any]:
+    return {
+        "apiKey": api_key,
+        "organisation": org,
+        "balance": state.engine.account(org).balance,
+        "profile": profile_json(state, org),
+    }
+
+
+async def get_credits(request: web.Request) -> web.Response:
+    state = request.app[STATE_KEY]
+    api_key = request.match_info["apiKey"]
+    return json_response(_credits_json(state, api_key, _org_of(state, api_key)))
+
+
+async def put_credits(request: web.Request) -> web.Response:
+    state = request.app[STATE_KEY]
+    api_key = request.match_info["apiKey"]
+    org = _org_of(state, api_key)
+    body = await read_json(request, CreditsRequest)
+    state.engine.set_balance(org, body.balance)
+    return json_response(_credits_json(state, api_key, org))
+
+
+async def revoke_key(request: web.Request) -> web.Response:
+    state = request.app[STATE_KEY]
+    api_key = request.match_info["apiKey"]
+    _org_of(state, api_key)
+    state.keys.revoke(api_key)
+    return json_response({"apiKey": api_key, "revoked": True})
+
+
+ENDPOINTS = [
+    Endpoint(
+        "GET", CONTROL_PREFIX + "/accounts/{apiKey}/credits", get_credits, "mockGetCredits",
+        "The credits of the key's organisation", 200, AccountCredits, tag="control",
+        errors=(404,),
+    ),
+    Endpoint(
+        "PUT", CONTROL_PREFIX + "/accounts/{apiKey}/credits", put_credits, "mockSetCredits",
+        "Set the credits of the key's organisation", 200, AccountCredits, tag="control",
+        errors=(404,), body=CreditsRequest, body_kind="json", body_required=True,
+    ),
+    Endpoint(
+        "POST", CONTROL_PREFIX + "/keys/{apiKey}/revoke", revoke_key, "mockRevokeKey",
+        "Revoke an API key", 200, RevokeResponse, tag="control", errors=(404,),
+    ),
+]  # fmt: skip

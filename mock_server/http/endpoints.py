@@ -1,0 +1,120 @@
+"""Endpoints declared once: the route and its OpenAPI operation come from one `Endpoint`.
+
+A resource module lists its endpoints (`ENDPOINTS = [Endpoint(...), ...]`); `create_app` installs
+them (`install`), and `GET /openapi.json` describes exactly what was installed. An endpoint with a
+`scope` is authenticated before its handler runs: the handler gets `(request, principal)`; one
+without (the control API, signed storage) gets `(request)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from aiohttp import web
+from pydantic import BaseModel
+
+from .auth import Principal, authenticate
+
+__all__ = [
+    "ENDPOINTS_KEY",
+    "BodyKind",
+    "Endpoint",
+    "Param",
+    "install",
+]
+
+BodyKind = Literal["json", "multipart", "none"]
+PublicHandler = Callable[[web.Request, Principal], Awaitable[web.StreamResponse]]
+PlainHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """A query or header parameter as the OpenAPI document shows it."""
+
+    name: str
+    description: str
+    schema: tuple[tuple[str, Any], ...] = (("type", "string"),)
+    required: bool = False
+
+    def as_schema(self) -> dict[str, Any]:
+        return dict(self.schema)
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One route: what it does, what it takes and answers, and who may call it.
+
+    `scope`: the bearer key's scope a public endpoint needs (401/403 are documented for it);
+    None for routes that take no key. `errors`: the error statuses beyond the ones the
+    declaration implies (auth, body, injected faults, 405).
+    """
+
+    method: str
+    path: str
+    handler: Callable[..., Awaitable[web.StreamResponse]]
+    operation_id: str
+    summary: str
+    ok_status: int
+    ok_model: type[BaseModel] | None
+    scope: str | None = None
+    tag: Literal["public", "control"] = "public"
+    errors: tuple[int, ...] = ()
+    body: type[BaseModel] | None = None
+    body_kind: BodyKind = "none"
+    body_required: bool = False
+    headers: tuple[Param, ...] = ()
+    query: tuple[Param, ...] = ()
+    extra_models: tuple[type[BaseModel], ...] = ()
+    ok_schema: dict[str, Any] | None = None
+    ok_media_type: str = "application/json"
+    # public API faults (500/503 from /_mock/faults) can answer it
+    faultable: bool = True
+
+    @property
+    def auth(self) -> bool:
+        return self.scope is not None
+
+    def error_statuses(self) -> tuple[int, ...]:
+        implied: set[int] = set(self.errors) | {405}
+        if self.scope is not None:
+            implied |= {401, 403}
+            if self.faultable:
+                implied |= {500, 503}
+        if self.body_kind == "json":
+            implied |= {400, 413, 415, 422}
+        return tuple(sorted(implied))
+
+    def route_handler(self) -> PlainHandler:
+        """The aiohttp handler: authenticates first when the endpoint takes a key."""
+        if self.scope is None:
+            plain: PlainHandler = self.handler
+            return plain
+        scope = self.scope
+        handler: PublicHandler = self.handler
+
+        async def authenticated(request: web.Request) -> web.StreamResponse:
+            return await handler(request, authenticate(request, scope))
+
+        authenticated.__name__ = getattr(handler, "__name__", "handler")
+        return authenticated
+
+
+ENDPOINTS_KEY: web.AppKey[list[Endpoint]] = web.AppKey("plangrep_mock_endpoints", list)
+
+
+def install(app: web.Application, endpoints: Iterable[Endpoint]) -> None:
+    """Route every endpoint and remember it for the OpenAPI document."""
+    if ENDPOINTS_KEY not in app:
+        app[ENDPOINTS_KEY] = []
+    installed = app[ENDPOINTS_KEY]
+    router = app.router
+    for ep in endpoints:
+        handler = ep.route_handler()
+        if ep.method == "GET":
+            router.add_get(ep.path, handler)  # HEAD too, as aiohttp does by default
+        else:
+            router.add_route(ep.method, ep.path, handler)
+        installed.append(ep)

@@ -1,0 +1,423 @@
+"""Public request and response bodies (API.md part A) as pydantic models.
+
+Request models validate what clients send (`http.body.read_json`); response models describe what
+the server answers (handlers build plain dicts through `serialize.py`; tests check them against
+these) and feed the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.config import JsonDict
+
+from ..http.body import JsonInt
+
+__all__ = [
+    "CLASSIFICATIONS",
+    "WEBHOOK_URL_PATTERN",
+    "Billing",
+    "Classification",
+    "CompleteUploadsRequest",
+    "CreateJobRequest",
+    "CreateProjectRequest",
+    "DirectUpload",
+    "DirectUploadRecord",
+    "FailedUpload",
+    "FormFileMetadata",
+    "FormMetadata",
+    "FormUpload",
+    "FormUploadResponse",
+    "JobBilling",
+    "JobCreateResponse",
+    "JobError",
+    "JobFileModel",
+    "JobLimits",
+    "JobModel",
+    "JobResponse",
+    "JobsResponse",
+    "MultipartPart",
+    "MultipartUpload",
+    "PartInstruction",
+    "ProjectCreateResponse",
+    "ProjectModel",
+    "ProjectResponse",
+    "ProjectRuntime",
+    "ProjectsResponse",
+    "RegisterFile",
+    "RegisterUploadsRequest",
+    "RegisterUploadsResponse",
+    "ResultDocument",
+    "ResultError",
+    "ResultJob",
+    "ResultJobError",
+    "ResultResponse",
+    "ResultUsage",
+    "UploadContentRequest",
+    "UploadContentResponse",
+    "UploadInstruction",
+]
+
+CLASSIFICATIONS = ("plans", "specifications", "documents", "addenda", "mixed", "other")
+Classification = Literal["plans", "specifications", "documents", "addenda", "mixed", "other"]
+_SHA256 = r"^[0-9a-f]{64}$"
+
+
+class _Request(BaseModel):
+    # Plangrep ignores fields it does not know; so does the mock (clients stay portable).
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+
+class _Response(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+# --------------------------------------------------------------------------- public requests
+
+
+class CreateProjectRequest(_Request):
+    name: str = Field(min_length=1, max_length=180, description="unique in the organisation")
+
+
+# An absolute http(s) URL with a host; the handler checks it with this same pattern, so what the
+# OpenAPI document accepts and what the server accepts agree (written for ECMA-262 and Python).
+# The host is an RFC 3986 reg-name or IPv4 address (international names in punycode; no IPv6
+# literals: no pattern can tell `[::1]` from `[1::2::3]`, which Python's URL parser refuses).
+WEBHOOK_URL_PATTERN = (
+    r"^[Hh][Tt][Tt][Pp][Ss]?://"
+    r"[A-Za-z0-9._~%!$&'()*+,;=-]+"
+    r"(:[0-9]{1,5})?"
+    r"([/?#][^\s\x00-\x1f\x7f]*)?$"
+)
+
+
+class CreateJobRequest(_Request):
+    externalId: str | None = Field(None, max_length=180)
+    webhookUrl: str | None = Field(
+        None,
+        max_length=2048,
+        description="absolute http(s) URL (https with strict URLs)",
+        json_schema_extra={"pattern": WEBHOOK_URL_PATTERN},
+    )
+
+
+class DirectUpload(_Request):
+    documentId: str
+    uploadToken: str
+
+
+class MultipartPart(_Request):
+    partNumber: JsonInt = Field(ge=1, le=10_000)
+    etag: str = Field(alias="etag", min_length=1)
+
+
+class MultipartUpload(_Request):
+    documentId: str
+    uploadId: str
+    parts: list[MultipartPart] = Field(default_factory=list)
+
+
+class FailedUpload(_Request):
+    documentId: str
+    reason: str | None = Field(None, max_length=1000)
+
+
+class CompleteUploadsRequest(_Request):
+    documentIds: list[str] | None = Field(None, max_length=100)
+    directUploads: list[DirectUpload] | None = Field(None, max_length=100)
+    multipartUploads: list[MultipartUpload] | None = Field(None, max_length=100)
+    failedUploads: list[FailedUpload] | None = Field(None, max_length=100)
+
+
+class FormFileMetadata(_Request):
+    partName: str = Field(min_length=1, max_length=64)
+    fileName: str = Field(min_length=1, max_length=255)
+    contentType: str = Field("application/pdf", min_length=1, max_length=255)
+    classification: Classification | None = None
+    sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
+
+
+class FormMetadata(_Request):
+    clientUploadFlowId: str | None = Field(None, max_length=256)
+    files: list[FormFileMetadata] | None = None  # more than 100: limit_exceeded
+
+
+# --------------------------------------------------------------------------- public responses
+
+
+# --------------------------------------------------------------------------- public responses
+
+
+class JobLimits(BaseModel):
+    maxDeclaredBytes: int
+    maxFiles: int
+
+
+class JobBilling(BaseModel):
+    creditsReserved: int
+    creditsDebited: int
+
+
+class JobFileModel(BaseModel):
+    id: str
+    documentId: str
+    fileName: str
+    status: str
+
+
+class JobError(BaseModel):
+    code: str
+    message: str
+
+
+JobStatusName = Literal[
+    "provisioning",
+    "awaiting_uploads",
+    "uploading",
+    "preflighting",
+    "blocked_insufficient_credits",
+    "processing",
+    "completed",
+    "completed_with_errors",
+    "failed",
+    "cancelled",
+    "expired",
+]
+
+
+class JobModel(BaseModel):
+    id: str = Field(pattern=r"^job_[a-z0-9]{26}$")
+    externalId: str | None
+    status: JobStatusName
+    projectId: str
+    limits: JobLimits
+    pageCount: int
+    successfulPageCount: int
+    billing: JobBilling
+    files: list[JobFileModel]
+    resultUrl: str | None
+    error: JobError | None
+    createdAt: str
+    updatedAt: str
+    completedAt: str | None
+    expiresAt: str
+
+
+class JobResponse(BaseModel):
+    job: JobModel
+
+
+class JobCreateResponse(BaseModel):
+    job: JobModel
+    idempotent: bool | None = Field(None, description="present and true on a replay")
+    webhookSigningSecret: str | None = Field(
+        None, pattern=r"^wss_", description="only in the first response, never on a replay"
+    )
+
+
+class JobsResponse(BaseModel):
+    jobs: list[JobModel]
+
+
+class ProjectRuntime(BaseModel):
+    status: Literal["starting", "running"]
+    upgradeStatus: None
+
+
+class ProjectModel(BaseModel):
+    id: str = Field(pattern=r"^proj_[a-z0-9]{26}$")
+    name: str
+    projectKind: Literal["open_api"]
+    status: Literal["provisioning", "ready"]
+    runtime: ProjectRuntime
+    createdAt: str
+    updatedAt: str
+
+
+class Billing(BaseModel):
+    availableCredits: int
+    creditsCharged: int
+    requiredCredits: int
+
+
+class ProjectCreateResponse(BaseModel):
+    project: ProjectModel
+    billing: Billing
+
+
+class ProjectResponse(BaseModel):
+    project: ProjectModel
+
+
+class ProjectsResponse(BaseModel):
+    projects: list[ProjectModel]
+
+
+class FormUpload(_Response):
+    documentId: str
+    fileId: str
+    fileName: str
+    contentType: str
+    fileSize: int
+    partName: str
+    status: str
+
+
+class FormUploadResponse(BaseModel):
+    job: JobModel
+    status: Literal["uploaded", "skipped"]
+    uploads: list[FormUpload]
+
+
+# --------------------------------------------------------------------------- registered uploads
+
+
+class _LaxRequest(BaseModel):
+    # the registration bodies are not strict: Plangrep's examples send numbers as numbers
+    model_config = ConfigDict(extra="ignore")
+
+
+# What `_safe_name` accepts, for the OpenAPI document: no slash, backslash or control character,
+# not blank, not `.` or `..` (found by fuzzing: the document allowed names the server refused).
+_FILE_NAME_SCHEMA: JsonDict = {
+    "pattern": r"^[^/\\\x00-\x1f]*[^/\\\x00-\x1f\s][^/\\\x00-\x1f]*$",
+    "not": {"enum": [".", ".."]},
+}
+
+
+class RegisterFile(_LaxRequest):
+    fileName: str = Field(min_length=1, max_length=255, json_schema_extra=_FILE_NAME_SCHEMA)
+    contentType: str = Field(min_length=1, max_length=255)
+    fileSize: JsonInt = Field(ge=0, description="exact size in bytes")
+    sha256: str = Field(pattern=_SHA256, description="64 lowercase hex characters")
+    classification: Classification | None = None
+
+    @field_validator("fileName")
+    @classmethod
+    def _safe_name(cls, name: str) -> str:
+        if "/" in name or "\\" in name:
+            raise ValueError("a file name cannot contain / or \\")
+        if name in (".", "..") or ".." in name.split("."):
+            raise ValueError("a file name cannot be . or .. or contain ..")
+        if any(ord(c) < 32 for c in name):
+            raise ValueError("a file name cannot contain NUL or control characters")
+        if not name.strip():
+            raise ValueError("a file name cannot be blank")
+        return name
+
+
+class RegisterUploadsRequest(_LaxRequest):
+    # more than 100 files is limit_exceeded (checked by the handler), not a validation error
+    files: list[RegisterFile] = Field(min_length=1, description="1 to 100 files")
+
+
+class UploadContentRequest(_LaxRequest):
+    uploadToken: str = Field(min_length=1, max_length=256)
+    contentBase64: str = Field(description="the file's bytes, standard base64")
+    sha256: str | None = Field(None, pattern=_SHA256)
+
+
+class PartInstruction(BaseModel):
+    partNumber: int
+    size: int
+    url: str
+
+
+class UploadInstruction(BaseModel):
+    documentId: str
+    uploadMode: Literal["direct_put", "multipart"]
+    uploadToken: str
+    expiresAt: str
+    uploadUrl: str | None = Field(None, description="direct_put only")
+    headers: dict[str, str] | None = Field(None, description="direct_put only")
+    uploadId: str | None = Field(None, description="multipart only")
+    partSize: int | None = Field(None, description="multipart only")
+    parts: list[PartInstruction] | None = Field(None, description="multipart only")
+
+
+class RegisterUploadsResponse(BaseModel):
+    job: JobModel
+    uploads: list[UploadInstruction]
+
+
+class DirectUploadRecord(BaseModel):
+    documentId: str
+    uploadToken: str
+
+
+class UploadContentResponse(BaseModel):
+    status: Literal["uploaded"]
+    documentId: str
+    fileName: str
+    fileSize: int
+    contentType: str
+    uploadMode: Literal["direct_put"]
+    directUpload: DirectUploadRecord
+
+
+# --------------------------------------------------------------------------- results
+
+
+class ResultJobError(BaseModel):
+    code: str
+    message: str
+
+
+class ResultJob(BaseModel):
+    id: str
+    status: Literal["completed", "completed_with_errors"]
+    externalId: str | None
+    createdAt: str
+    completedAt: str
+    expiresAt: str
+    resultUrl: str | None
+    error: ResultJobError | None
+
+
+class ResultUsage(BaseModel):
+    pageCount: int
+    successfulPageCount: int
+    drawingPageCount: int
+    documentPageCount: int
+    successfulDrawingPageCount: int
+    successfulDocumentPageCount: int
+    drawingCreditsPerPage: int
+    documentCreditsPerPage: int
+    creditsDebited: int
+
+
+class ResultDocument(BaseModel):
+    documentId: str
+    fileName: str
+    classification: str
+    contentType: str
+    fileSize: int
+    status: str
+    pageCount: int
+    successfulPageCount: int
+    failedPageCount: int
+    error: ResultJobError | None
+    artifacts: list[Any]
+    sheets: list[Any]
+    specifications: list[Any] | None = Field(description="[] for specifications and mixed")
+    docs: list[Any] | None = Field(description="[] for documents, addenda and mixed")
+
+
+class ResultError(BaseModel):
+    code: str = Field(description="page_failed or upload_failed")
+    message: str
+    documentId: str
+    fileName: str
+    pageNumber: int | None = Field(description="1-based within the document; null for a file")
+
+
+class ResultResponse(BaseModel):
+    schemaVersion: Literal["v1"]
+    job: ResultJob
+    usage: ResultUsage
+    documents: list[ResultDocument]
+    evidence: list[Any]
+    warnings: list[Any]
+    errors: list[ResultError]
+    generatedAt: str

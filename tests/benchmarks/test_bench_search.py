@@ -1,0 +1,29 @@
+"""The source search benchmark's generator and harness (no timing asserted here)."""
+
+from __future__ import annotations
+
+from benchmarks.bench_search import generate_queries, generate_sources, time_search
+from mock_server.search import SourceIndex
+
+
+def test_the_generator_makes_the_asked_sources_and_every_query_runs() -> None:
+    sources = generate_sources(60, 25)
+    kinds = [s.type.value for s in sources]
+    assert (kinds.count("region"), kinds.count("specification")) == (60, 25)
+    assert len({s.uri for s in sources}) == 85
+    assert generate_sources(60, 25) == sources  # seeded: the same every run
+    index = SourceIndex()
+    index.add(sources)
+    queries = generate_queries(sources, 40)
+    found = [
+        index.search(q.query, max_hits=q.max_hits, entity_types=q.entity_types, filters=q.filters)
+        for q in queries
+    ]
+    assert sum(r.hit_count for r in found) > 0
+
+
+def test_time_search_reports_the_figures() -> None:
+    data = time_search(200, 20, 20, rounds=1)
+    for key in ("source_search_p50_ms", "source_search_p99_ms", "source_search_qps"):
+        assert isinstance(data[key], float) and data[key] > 0
+    assert data["queries"] == 20 and data["chunks"] == 200 + 20 * 6
