@@ -2,14 +2,17 @@
 
     python -m benchmarks.targets bare JOB_JSON_FILE API_KEY
     python -m benchmarks.targets httpserver JOB_JSON_FILE API_KEY
+    python -m benchmarks.targets minimal JOB_JSON_FILE API_KEY [--uvloop]
     python -m benchmarks.targets mock-uvloop SERVE_ARGS...
 
 `bare` is the baseline for the mock's GET /jobs/{jobId}: a minimal aiohttp app that does the same
 bearer check (header present, scheme Bearer, a known key, the job belongs to the key's
 organisation) and returns the same job JSON with `web.json_response`. `httpserver` serves the same
 JSON with pytest-httpserver, as a test suite would (its defaults; werkzeug's per-request logging
-off). `mock-uvloop` is `plangrep-mock serve` on uvloop's event loop. `bare` and `httpserver` print
-`port N` once they listen; serve prints its banner.
+off). `minimal` is the floor of aiohttp for this request (benchmarks/instructions.py): one route,
+the Authorization header compared with the one expected value, the job's JSON bytes encoded once
+at start. `mock-uvloop` is `plangrep-mock serve` on uvloop's event loop. `bare`, `httpserver` and
+`minimal` print `port N` once they listen; serve prints its banner.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ __all__ = [
     "JOB_PATH",
     "main",
     "make_bare_app",
+    "make_minimal_app",
     "run_bare",
     "run_httpserver",
     "run_mock_uvloop",
@@ -79,8 +83,24 @@ def make_bare_app(body: dict[str, Any], api_key: str) -> web.Application:
     return app
 
 
-def run_bare(job_file: str, api_key: str) -> None:
-    app = make_bare_app(_load(job_file), api_key)
+def make_minimal_app(body: dict[str, Any], api_key: str) -> web.Application:
+    """The floor: what aiohttp itself costs for this request, with the least work of ours."""
+    raw = json.dumps(body, separators=(",", ":")).encode()
+    expected = f"Bearer {api_key}"
+
+    async def get_job(request: web.Request) -> web.Response:
+        if request.headers.get("Authorization") != expected:
+            return web.Response(status=401)
+        return web.Response(body=raw, content_type="application/json")
+
+    app = web.Application()
+    app.router.add_get(JOB_PATH, get_job)
+    return app
+
+
+def run_bare(job_file: str, api_key: str, *, minimal: bool = False) -> None:
+    make = make_minimal_app if minimal else make_bare_app
+    app = make(_load(job_file), api_key)
 
     async def serve() -> None:
         runner = web.AppRunner(app, access_log=None)
@@ -139,9 +159,18 @@ def main(argv: list[str]) -> int:
     if kind == "httpserver":
         run_httpserver(*rest)
         return 0
+    if kind == "minimal":
+        if "--uvloop" in rest:
+            import uvloop
+
+            asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+        run_bare(*[a for a in rest if a != "--uvloop"], minimal=True)
+        return 0
     if kind == "mock-uvloop":
         return run_mock_uvloop(rest)
-    print(f"unknown target {kind!r}; use bare, httpserver or mock-uvloop", file=sys.stderr)
+    print(
+        f"unknown target {kind!r}; use bare, httpserver, minimal or mock-uvloop", file=sys.stderr
+    )
     return 2
 
 
