@@ -40,33 +40,37 @@ log = logging.getLogger("mock_server")
 @web.middleware
 async def core_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     state = request.app[STATE_KEY]
-    state.engine.sync_if_behind()
-    if state.storage.origin is None:  # signed URLs point at the origin clients reach us on
-        state.storage.origin = f"{request.scheme}://{request.host}"
-    if not request.path.startswith(PUBLIC_PREFIX):
-        try:
-            return await handler(request)
-        except Exception as exc:
-            return error_response(request, exc)
-    started = time.perf_counter()
-    fault = state.faults.take_api_fault(request.path)
-    if fault is None:
-        try:
-            response = await handler(request)
-        except Exception as exc:
-            response = error_response(request, exc)
-    else:
-
-        async def proceed() -> web.StreamResponse:
-            state.engine.sync_if_behind()
+    state.in_flight += 1  # serve's shutdown waits for the requests being handled
+    try:
+        state.engine.sync_if_behind()
+        if state.storage.origin is None:  # signed URLs point at the origin clients reach us on
+            state.storage.origin = f"{request.scheme}://{request.host}"
+        if not request.path.startswith(PUBLIC_PREFIX):
             try:
                 return await handler(request)
             except Exception as exc:
                 return error_response(request, exc)
+        started = time.perf_counter()
+        fault = state.faults.take_api_fault(request.path)
+        if fault is None:
+            try:
+                response = await handler(request)
+            except Exception as exc:
+                response = error_response(request, exc)
+        else:
 
-        response = await fault.row.apply(ApiCall(request, proceed), fault)
-    _journal(state, request, response, started)
-    return response
+            async def proceed() -> web.StreamResponse:
+                state.engine.sync_if_behind()
+                try:
+                    return await handler(request)
+                except Exception as exc:
+                    return error_response(request, exc)
+
+            response = await fault.row.apply(ApiCall(request, proceed), fault)
+        _journal(state, request, response, started)
+        return response
+    finally:
+        state.in_flight -= 1
 
 
 def _journal(
