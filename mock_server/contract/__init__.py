@@ -1,9 +1,11 @@
-"""The client contract kit: `check_client`, `ContractViolation`, strategies and coverage.
+"""The client contract kit: `check_client`, `check_workflow`, `ContractViolation`, strategies
+and coverage.
 
-    from mock_server.contract import check_client
+    from mock_server.contract import check_client, check_workflow
     check_client(my_wait_for_job, max_examples=100)   # raises ContractViolation, or reports
+    check_workflow(my_submission, max_examples=100)   # the whole submission, under faults
 
-`check_client`, the runner and the strategies need hypothesis; they are imported on first use, so
+The checkers, the runners and the strategies need hypothesis; they are imported on first use, so
 the pytest plugin (which needs only the coverage table and `ContractViolation`) loads without it.
 """
 
@@ -36,29 +38,63 @@ if TYPE_CHECKING:
         owner_plans,
         scenarios,
     )
+    from .workflow import (
+        WebhookDelivery,
+        WorkflowEnv,
+        WorkflowReport,
+        WorkflowRunner,
+        check_workflow,
+        replay_workflow,
+        workflow_runner,
+    )
+    from .workflow_plans import (
+        WORKFLOW_PATHS,
+        ApiFault,
+        ForgedDelivery,
+        WebhookFault,
+        WorkflowPlan,
+        canonical_workflow_plans,
+        workflow_fault_plans,
+        workflow_plans,
+    )
 
 __all__ = [
     "CONTRACT_API_KEY",
     "DELIVERY_OUTCOMES",
     "PATHS",
     "RULES",
+    "WORKFLOW_PATHS",
+    "ApiFault",
     "ContractPlan",
     "ContractReport",
     "ContractRunner",
     "ContractViolation",
     "Fault",
     "FaultPlan",
+    "ForgedDelivery",
     "MachineCoverage",
     "OwnerPlan",
+    "WebhookDelivery",
+    "WebhookFault",
+    "WorkflowEnv",
+    "WorkflowPlan",
+    "WorkflowReport",
+    "WorkflowRunner",
     "canonical_plans",
+    "canonical_workflow_plans",
     "check_client",
+    "check_workflow",
     "contract_plans",
     "contract_runner",
     "fault_plans",
     "format_requests",
     "owner_plans",
     "replay_plan",
+    "replay_workflow",
     "scenarios",
+    "workflow_fault_plans",
+    "workflow_plans",
+    "workflow_runner",
 ]
 
 _LAZY: dict[str, str] = {
@@ -87,6 +123,31 @@ _LAZY: dict[str, str] = {
             "scenarios",
         ),
         ".strategies",
+    ),
+    **dict.fromkeys(
+        (
+            "WebhookDelivery",
+            "WorkflowEnv",
+            "WorkflowReport",
+            "WorkflowRunner",
+            "check_workflow",
+            "replay_workflow",
+            "workflow_runner",
+        ),
+        ".workflow",
+    ),
+    **dict.fromkeys(
+        (
+            "WORKFLOW_PATHS",
+            "ApiFault",
+            "ForgedDelivery",
+            "WebhookFault",
+            "WorkflowPlan",
+            "canonical_workflow_plans",
+            "workflow_fault_plans",
+            "workflow_plans",
+        ),
+        ".workflow_plans",
     ),
 }
 
