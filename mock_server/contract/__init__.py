@@ -47,7 +47,7 @@ if TYPE_CHECKING:
         replay_workflow,
         workflow_runner,
     )
-    from .workflow_plans import (
+    from .workflow_strategies import (
         WORKFLOW_PATHS,
         ApiFault,
         ForgedDelivery,
@@ -147,7 +147,7 @@ _LAZY: dict[str, str] = {
             "workflow_fault_plans",
             "workflow_plans",
         ),
-        ".workflow_plans",
+        ".workflow_strategies",
     ),
 }
 

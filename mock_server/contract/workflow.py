@@ -85,7 +85,7 @@ from .rules import (
 )
 from .strategies import AMPLE_CREDITS
 from .violations import ContractViolation
-from .workflow_plans import (
+from .workflow_strategies import (
     WORKFLOW_PATHS,
     ApiFault,
     WorkflowPlan,
@@ -496,6 +496,8 @@ class WorkflowRunner:
                 if a.forged
                 else (f"{a.previous} -> {a.status} (sequence {a.sequence})")
             )
+            if a.job_id != ex.job_id:
+                what += f" of another job, {a.job_id}"
             taken = (
                 f"taken at +{ex.rel(a.taken_at):.1f} s"
                 if a.taken_at is not None
