@@ -15,6 +15,7 @@ Figures (the keys of `--json`, whose last printed line is one JSON object with e
   simulate_jobs, simulate_seconds, simulate_jobs_per_s, simulate_peak_rss_mb
   webhook_deliveries_per_s                                           benchmarks/bench_webhooks.py
   contract_examples_per_s                                            check_client, reference client
+  workflow_examples_per_s                                  check_workflow, reference workflow
   source_search_p99_ms                 SourceIndex.search, 10k regions + 1k spec sections, one core
 
 A figure that cannot be measured (a part not built yet) is null, and the table says why. Every
@@ -65,6 +66,7 @@ KEYS: tuple[str, ...] = (
     "webhook_deliveries_per_s",
     "contract_examples_per_s",
     "source_search_p99_ms",
+    "workflow_examples_per_s",
 )
 
 
@@ -93,6 +95,7 @@ GOALS: dict[str, Goal] = {
     "webhook_deliveries_per_s": Goal(">=", 1_000),
     "contract_examples_per_s": Goal(">=", 50),
     "source_search_p99_ms": Goal("<=", 20),  # issue 14, on one core
+    "workflow_examples_per_s": Goal(">=", 20),  # issue 15
 }
 FLAT_GOAL = Goal("<=", 1.5)  # transition_us_100k / transition_us_1k: "flat from 1k to 100k"
 
@@ -110,6 +113,7 @@ BASELINES: dict[str, str] = {
     "webhook_deliveries_per_s": "signed deliveries to a local aiohttp receiver",
     "contract_examples_per_s": "check_client(wait_for_job), whole call incl. server start",
     "source_search_p99_ms": "CPU ms per query, 400 varied queries x 3, 16k chunks, 1 core",
+    "workflow_examples_per_s": "check_workflow(submit_workflow), faults on, incl. server start",
 }
 
 
@@ -238,6 +242,16 @@ def run(
     step("webhook deliveries", webhooks, "webhook_deliveries_per_s")
     step("contract kit", contract, "contract_examples_per_s")
     step("source search", search, "source_search_p99_ms")
+
+    def workflow() -> None:
+        from benchmarks.bench_workflow import measure_workflow
+
+        d = measure_workflow(30 if quick else 100)
+        fig["workflow_examples_per_s"] = d["examples_per_s"]
+        extra["workflow_examples"] = d["examples"]
+        extra["workflow_examples_per_cpu_s"] = d["examples_per_cpu_s"]
+
+    step("workflow kit", workflow, "workflow_examples_per_s")
     return fig, extra
 
 
@@ -287,7 +301,8 @@ def render_table(fig: dict[str, Any], extra: dict[str, Any], quick: bool) -> str
         )
     more = ("bare_aiohttp_p99_ms", "pytest_httpserver_p99_ms", "poll_rps_uvloop",
             "poll_p99_ms_uvloop", "uvloop_speedup", "contract_search_examples_per_s",
-            "source_search_p50_ms", "source_search_qps", "source_search_wall_p99_ms")  # fmt: skip
+            "source_search_p50_ms", "source_search_qps", "source_search_wall_p99_ms",
+            "workflow_examples_per_cpu_s")  # fmt: skip
     for k in more:
         if extra.get(k) is not None:
             rows.append(f"{k:<38}{_fmt(extra[k]):>12}")
