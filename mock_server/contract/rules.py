@@ -294,7 +294,8 @@ def judge_retry_after(asked: RetryAfters, method: str, path: str, at: float) -> 
 def judge_retry_storm(run: FailureRun, at: float) -> Finding | None:
     """Another attempt at a call whose last `run.attempts` attempts failed: a storm when it
     makes more than `RETRY_MAX_ATTEMPTS` in a row, or the `RETRY_QUICK_RUN`-th retry in a row
-    sent sooner than `RETRY_MIN_PAUSE` after the failure before it (no back-off)."""
+    sent sooner than `RETRY_MIN_PAUSE` after the failure before it (no back-off). It counts
+    this attempt's pause into `run.quick`, so call it once per attempt."""
     if run.attempts <= 0:
         return None
     pause = at - run.last_failed_at
