@@ -17,6 +17,7 @@ Figures (the keys of `--json`, whose last printed line is one JSON object with e
   contract_examples_per_s                                            check_client, reference client
   workflow_examples_per_s                                  check_workflow, reference workflow
   source_search_p99_ms                 SourceIndex.search, 10k regions + 1k spec sections, one core
+  receiver_probes_per_s                                              check_receiver, aiohttp app
 
 A figure that cannot be measured (a part not built yet) is null, and the table says why. Every
 requests/s figure of one run comes from the same load generator (wrk if on PATH). `--quick`
@@ -66,6 +67,7 @@ KEYS: tuple[str, ...] = (
     "webhook_deliveries_per_s",
     "contract_examples_per_s",
     "source_search_p99_ms",
+    "receiver_probes_per_s",
     "workflow_examples_per_s",
 )
 
@@ -95,6 +97,7 @@ GOALS: dict[str, Goal] = {
     "webhook_deliveries_per_s": Goal(">=", 1_000),
     "contract_examples_per_s": Goal(">=", 50),
     "source_search_p99_ms": Goal("<=", 20),  # issue 14, on one core
+    "receiver_probes_per_s": Goal(">=", 200),
     "workflow_examples_per_s": Goal(">=", 20),  # issue 15
 }
 FLAT_GOAL = Goal("<=", 1.5)  # transition_us_100k / transition_us_1k: "flat from 1k to 100k"
@@ -113,6 +116,7 @@ BASELINES: dict[str, str] = {
     "webhook_deliveries_per_s": "signed deliveries to a local aiohttp receiver",
     "contract_examples_per_s": "check_client(wait_for_job), whole call incl. server start",
     "source_search_p99_ms": "CPU ms per query, 400 varied queries x 3, 16k chunks, 1 core",
+    "receiver_probes_per_s": "check_receiver against a local aiohttp receiver (own process)",
     "workflow_examples_per_s": "check_workflow(submit_workflow), faults on, incl. server start",
 }
 
@@ -234,14 +238,33 @@ def run(
         extra["source_search_qps"] = d["source_search_qps"]
         extra["source_search_wall_p99_ms"] = d["wall_p99_ms"]
         extra["source_search_chunks"] = d["chunks"]
+        # the server's own sources (content generator + indexing), and the same over HTTP
+        c = measure_search(quick=quick, corpus="content", http=True)
+        extra["source_search_content_p50_ms"] = c["source_search_p50_ms"]
+        extra["source_search_content_p99_ms"] = c["source_search_p99_ms"]
+        extra["source_search_content_qps"] = c["source_search_qps"]
+        extra["source_search_http_p50_ms"] = c["http_p50_ms"]
+        extra["source_search_http_p99_ms"] = c["http_p99_ms"]
+        extra["source_search_http_rps"] = c["http_rps"]
+        extra["source_search_http_cpu_ms"] = c["http_cpu_ms_per_request"]
+        extra["source_search_load_average"] = c["load_average"]
 
     step("GET /jobs/{jobId} requests/s", polling, *[k for k in KEYS if k.startswith("poll")],
          "bare_aiohttp_rps", "pytest_httpserver_rps")  # fmt: skip
     step("fixture start + stop", fixture, "fixture_start_stop_ms",
          "pytest_httpserver_start_stop_ms", "fixture_speedup_vs_pytest_httpserver")  # fmt: skip
     step("webhook deliveries", webhooks, "webhook_deliveries_per_s")
+
+    def receiver() -> None:
+        from benchmarks.bench_receiver import measure_receiver
+
+        d = measure_receiver(30 if quick else 100)
+        fig["receiver_probes_per_s"] = d["probes_per_s"]
+        extra["receiver_probes"] = d["probes"]
+
     step("contract kit", contract, "contract_examples_per_s")
     step("source search", search, "source_search_p99_ms")
+    step("receiver checker", receiver, "receiver_probes_per_s")
 
     def workflow() -> None:
         from benchmarks.bench_workflow import measure_workflow
@@ -302,7 +325,10 @@ def render_table(fig: dict[str, Any], extra: dict[str, Any], quick: bool) -> str
     more = ("bare_aiohttp_p99_ms", "pytest_httpserver_p99_ms", "poll_rps_uvloop",
             "poll_p99_ms_uvloop", "uvloop_speedup", "contract_search_examples_per_s",
             "source_search_p50_ms", "source_search_qps", "source_search_wall_p99_ms",
-            "workflow_examples_per_cpu_s")  # fmt: skip
+            "source_search_content_p50_ms", "source_search_content_p99_ms",
+            "source_search_content_qps", "source_search_http_p50_ms",
+            "source_search_http_p99_ms", "source_search_http_rps",
+            "source_search_http_cpu_ms", "workflow_examples_per_cpu_s")  # fmt: skip
     for k in more:
         if extra.get(k) is not None:
             rows.append(f"{k:<38}{_fmt(extra[k]):>12}")

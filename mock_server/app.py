@@ -18,7 +18,7 @@ from .config import MockConfig
 from .control import accounts, clock, events, faults, journal, scenarios, system, webhooks
 from .http.endpoints import install
 from .http.middleware import PUBLIC_PREFIX, core_middleware
-from .public import complete, jobs, projects, results, summary, uploads
+from .public import complete, jobs, keys, projects, results, search, summary, uploads
 from .state import STATE_KEY, MockState
 from .storage import routes as storage_routes
 
@@ -36,6 +36,8 @@ ENDPOINT_MODULES = (
     complete,
     results,
     summary,
+    search,
+    keys,
     storage_routes,
     system,
     clock,

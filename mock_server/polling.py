@@ -1,24 +1,26 @@
 """What each API key has been shown and asked: the server's memory for the contract rules.
 
-One `contract.rules.Seen` per (API key, job), one `Creates` per (API key, project) and one
-`RetryAfters` per API key, judged by the rule registry's functions; the polling interval and its
-policy (enforce, record, off) are in the configuration (API.md part B).
+One `contract.rules.Seen` per (API key, job), one `SeenIndex` per (API key, project) for source
+search's index readiness, one `Creates` per (API key, project) and one `RetryAfters` per API key,
+judged by the rule registry's functions; the polling interval and its policy (enforce, record,
+off) are in the configuration (API.md part B).
 """
 
 from __future__ import annotations
 
-from .contract.rules import Creates, RetryAfters, Seen
+from .contract.rules import Creates, RetryAfters, Seen, SeenIndex
 
 __all__ = ["SeenBook"]
 
 
 class SeenBook:
-    """`Seen` per (API key, job), `Creates` per (API key, project), `RetryAfters` per API key,
-    each created on first use."""
+    """`Seen` per (API key, job), `SeenIndex` and `Creates` per (API key, project),
+    `RetryAfters` per API key, each created on first use."""
 
     def __init__(self, interval: float) -> None:
         self.interval = interval
         self._seen: dict[tuple[str, str], Seen] = {}
+        self._index: dict[tuple[str, str], SeenIndex] = {}
         self._creates: dict[tuple[str, str], Creates] = {}
         self._retries: dict[str, RetryAfters] = {}
 
@@ -27,6 +29,13 @@ class SeenBook:
         seen = self._seen.get(k)
         if seen is None:
             seen = self._seen[k] = Seen()
+        return seen
+
+    def index_of(self, api_key: str, project_id: str) -> SeenIndex:
+        k = (api_key, project_id)
+        seen = self._index.get(k)
+        if seen is None:
+            seen = self._index[k] = SeenIndex()
         return seen
 
     def creates(self, api_key: str, project_id: str) -> Creates:
@@ -52,5 +61,6 @@ class SeenBook:
 
     def clear(self) -> None:
         self._seen.clear()
+        self._index.clear()
         self._creates.clear()
         self._retries.clear()

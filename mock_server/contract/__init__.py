@@ -1,9 +1,10 @@
-"""The client contract kit: `check_client`, `check_workflow`, `ContractViolation`, strategies
-and coverage.
+"""The contract kit: `check_client`, `check_workflow`, `check_receiver`, `ContractViolation`,
+strategies, coverage and reports.
 
-    from mock_server.contract import check_client, check_workflow
+    from mock_server.contract import check_client, check_receiver, check_workflow
     check_client(my_wait_for_job, max_examples=100)   # raises ContractViolation, or reports
     check_workflow(my_submission, max_examples=100)   # the whole submission, under faults
+    check_receiver("http://127.0.0.1:8000/webhooks", secret="wss_...")
 
 The checkers, the runners and the strategies need hypothesis; they are imported on first use, so
 the pytest plugin (which needs only the coverage table and `ContractViolation`) loads without it.
@@ -26,6 +27,14 @@ if TYPE_CHECKING:
         contract_runner,
         replay_plan,
     )
+    from .receiver_checker import (
+        JUDGES,
+        ReceiverUnreachable,
+        ReceiverViolation,
+        check_receiver,
+        run_receiver_check,
+    )
+    from .reports import CheckResult, RuleResult
     from .strategies import (
         PATHS,
         ContractPlan,
@@ -61,10 +70,12 @@ if TYPE_CHECKING:
 __all__ = [
     "CONTRACT_API_KEY",
     "DELIVERY_OUTCOMES",
+    "JUDGES",
     "PATHS",
     "RULES",
     "WORKFLOW_PATHS",
     "ApiFault",
+    "CheckResult",
     "ContractPlan",
     "ContractReport",
     "ContractRunner",
@@ -74,6 +85,9 @@ __all__ = [
     "ForgedDelivery",
     "MachineCoverage",
     "OwnerPlan",
+    "ReceiverUnreachable",
+    "ReceiverViolation",
+    "RuleResult",
     "WebhookDelivery",
     "WebhookFault",
     "WorkflowEnv",
@@ -83,6 +97,7 @@ __all__ = [
     "canonical_plans",
     "canonical_workflow_plans",
     "check_client",
+    "check_receiver",
     "check_workflow",
     "contract_plans",
     "contract_runner",
@@ -91,6 +106,7 @@ __all__ = [
     "owner_plans",
     "replay_plan",
     "replay_workflow",
+    "run_receiver_check",
     "scenarios",
     "workflow_fault_plans",
     "workflow_plans",
@@ -109,6 +125,17 @@ _LAZY: dict[str, str] = {
         ),
         ".checker",
     ),
+    **dict.fromkeys(
+        (
+            "JUDGES",
+            "ReceiverUnreachable",
+            "ReceiverViolation",
+            "check_receiver",
+            "run_receiver_check",
+        ),
+        ".receiver_checker",
+    ),
+    **dict.fromkeys(("CheckResult", "RuleResult"), ".reports"),
     **dict.fromkeys(
         (
             "PATHS",

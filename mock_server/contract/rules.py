@@ -7,8 +7,9 @@ server's violation log and every checker (`check_client`, `check_workflow`, `che
 name rules from this table only, so a report and the docs cannot drift apart.
 
 The rules that both the server and the checkers judge have their one judging function here:
-over `Seen` (what one API key has been shown of one job), `Creates` (one key's job creations in
-one project) and `RetryAfters` (the Retry-After one key was given, per call). The server feeds
+over `Seen` (what one API key has been shown of one job), `SeenIndex` (what one key was told of
+one project's search index), `Creates` (one key's job creations in one project) and
+`RetryAfters` (the Retry-After one key was given, per call). The server feeds
 them the requests it answers (`GET /_mock/violations`); the checkers feed them every request they
 see, faults included. Each side words its report (the server in absolute terms, a checker
 relative to the start of the example); the verdict is this module's. The rules only a checker can
@@ -43,6 +44,7 @@ __all__ = [
     "RetryAfters",
     "Rule",
     "Seen",
+    "SeenIndex",
     "Source",
     "call_key",
     "create_fingerprint",
@@ -50,6 +52,7 @@ __all__ = [
     "judge_cancel",
     "judge_complete",
     "judge_create",
+    "judge_index_retry",
     "judge_poll",
     "judge_result",
     "judge_resume",
@@ -240,6 +243,40 @@ def judge_cancel(seen: Seen, current_status: str) -> Finding | None:
     return None
 
 
+@dataclass(slots=True)
+class SeenIndex:
+    """What one API key was last told of one project's search index, in virtual time."""
+
+    refused_at: float | None = None  # the last source search answered 409 index_not_ready
+    retry_until: float = 0.0  # ... and when its Retry-After said to come back
+
+    def answered(self, at: float, *, retry_after: float = 0.0) -> None:
+        """A source search was answered at `at`: a 409 asking to retry after `retry_after`
+        seconds, or (0) results."""
+        if retry_after > 0:
+            self.refused_at = at
+            self.retry_until = at + retry_after
+        else:
+            self.refused_at = None
+            self.retry_until = 0.0
+
+
+def judge_index_retry(seen: SeenIndex, at: float) -> Finding | None:
+    """A source search arriving at `at` sooner than the Retry-After of the 409
+    index_not_ready this key was last answered for the project."""
+    if seen.refused_at is None or at >= seen.retry_until - EPS:
+        return None
+    return Finding(
+        "index_retry_too_fast",
+        {
+            "gap": at - seen.refused_at,
+            "retryAfter": seen.retry_until - seen.refused_at,
+            "refusedAt": seen.refused_at,
+            "wait": max(1, math.ceil(seen.retry_until - at - 1e-9)),
+        },
+    )
+
+
 def judge_result(status: str) -> Finding | None:
     """A request for the result of a job whose status has none (only completed and
     completed_with_errors have one; a terminal status is frozen, so no race can excuse it)."""
@@ -390,6 +427,16 @@ _ALL: tuple[Rule, ...] = (
         "give up with an error rather than wait or retry without bound",
         "mock",
     ),
+    # -- workflows: what an integration does around its jobs ---------------------------------
+    Rule(
+        "index_retry_too_fast",
+        "workflow",
+        "after a source search answered 409 index_not_ready, wait at least its Retry-After "
+        "before searching that project again (Plangrep: retry after a short wait, 5-10 s)",
+        "mock",
+        server=True,
+        judge=judge_index_retry,
+    ),
     # recorded by the server only (the contract kit creates the job itself)
     Rule(
         "job_create_on_unready_project",
@@ -470,6 +517,68 @@ _ALL: tuple[Rule, ...] = (
         "plangrep",
         server=True,
         judge=judge_result,
+    ),
+    # -- receivers: the integrator's webhook endpoint (judged by check_receiver) -------------
+    Rule(
+        "valid_rejected",
+        "receiver",
+        "answer 2xx to every delivery that verifies with the job's secret, whatever its bytes: "
+        "verify the raw body exactly as received (never re-serialized JSON), try every "
+        "`v1,` signature in the space-separated list and skip unknown versions; acknowledge "
+        "an older status that arrives late too (2xx, then ignore it)",
+        "plangrep",
+    ),
+    Rule(
+        "forged_accepted",
+        "receiver",
+        "answer 4xx (400, 401 or 403) to a delivery whose signature does not verify: sign "
+        "`webhook-id.webhook-timestamp.body` with the base64-decoded secret (the part after "
+        "`wss_`), compare in constant time, and reject a missing header, an empty or malformed "
+        "signature, a changed body, id or timestamp",
+        "mock",
+    ),
+    Rule(
+        "stale_accepted",
+        "receiver",
+        "reject (4xx) a delivery whose `webhook-timestamp` is more than 5 minutes in the past, "
+        "even when its signature verifies: an old captured delivery must not be replayable",
+        "mock",
+    ),
+    Rule(
+        "future_accepted",
+        "receiver",
+        "reject (4xx) a delivery whose `webhook-timestamp` is more than 5 minutes in the "
+        "future, even when its signature verifies (a timestamp in milliseconds is one)",
+        "mock",
+    ),
+    Rule(
+        "crash_on_bad_input",
+        "receiver",
+        "answer a malformed or forged delivery with a 4xx, promptly: never a 5xx, a reset "
+        "connection or a hang (catch every error of parsing and verification, including the "
+        "library's ValueError and a body that is not UTF-8)",
+        "mock",
+    ),
+    Rule(
+        "duplicate_rejected",
+        "receiver",
+        "answer 2xx to a delivery whose `webhook-id` was already processed (a retry: fresh "
+        "timestamp and signature, same id) and do not process it twice",
+        "mock",
+    ),
+    Rule(
+        "slow_ack",
+        "receiver",
+        "acknowledge a valid delivery with 2xx within the threshold (default 5 s): queue slow "
+        "work and answer first, or the sender times out and counts the delivery as failed",
+        "plangrep",
+    ),
+    Rule(
+        "state_regressed",
+        "receiver",
+        "keep the newest status of a job (highest `data.sequence`): an older status delivered "
+        "after a newer one must not overwrite it",
+        "mock",
     ),
 )
 

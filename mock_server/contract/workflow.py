@@ -95,6 +95,7 @@ from .workflow_strategies import (
 
 __all__ = [
     "OUTAGE_FAILURES",
+    "WORKFLOW_RULES",
     "WebhookDelivery",
     "WorkflowEnv",
     "WorkflowReport",
@@ -105,6 +106,24 @@ __all__ = [
 ]
 
 BLOCKED = "blocked_insufficient_credits"
+# the registry's rules check_workflow judges (the workflow family's source search rule is the
+# server's: a submission here does not search)
+WORKFLOW_RULES: tuple[str, ...] = (
+    "duplicate_job",
+    "upload_incomplete",
+    "complete_repeated",
+    "retry_after_ignored",
+    "retry_storm",
+    "no_polling_fallback",
+    "forged_webhook_trusted",
+    "result_not_available",
+    "wrong_result",
+    "unbounded",
+    "polling_too_fast",
+    "poll_after_terminal",
+    "resume_not_blocked",
+    "cancel_not_cancellable",
+)
 UPLOAD_WINDOW = ("awaiting_uploads", "uploading")
 # giving up with an error is fine after this many failed attempts in a row at the last call
 OUTAGE_FAILURES = 5

@@ -10,13 +10,12 @@ only on the finished job, so it never changes: `generatedAt` is the job's `compl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from statemachine import Engine, Job
+from statemachine import Job
 
 from ..content import build_result
 from ..contract.rules import judge_result
@@ -33,49 +32,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ENDPOINTS",
-    "PageBreakdown",
     "get_job_result",
-    "page_breakdown",
     "require_result",
     "result_document",
 ]
 
 P = "/api/open/v1"
-
-
-# --------------------------------------------------------------------------- page plan
-
-
-@dataclass(frozen=True, slots=True)
-class PageBreakdown:
-    """One file's pages as processing left them."""
-
-    pages: int
-    drawing_pages: int
-    successful_drawing: int
-    successful_document: int
-    failed: int  # processed pages that failed
-    failed_page_numbers: tuple[int, ...]  # 1-based within the file
-
-    @property
-    def successful(self) -> int:
-        return self.successful_drawing + self.successful_document
-
-
-def page_breakdown(engine: Engine, job: Job) -> dict[str, PageBreakdown]:
-    """Per file id: pages, drawing pages, successful drawing/document pages and failed pages, as
-    the engine processed them (`Engine.page_breakdown` owns the page plan)."""
-    return {
-        f.id: PageBreakdown(
-            fp.pages,
-            fp.drawing_pages,
-            fp.successful_drawing_pages,
-            fp.successful_document_pages,
-            fp.failed_pages,
-            fp.failed_page_numbers,
-        )
-        for f, fp in zip(job.files, engine.page_breakdown(job), strict=True)
-    }
 
 
 def require_result(job: Job) -> None:

@@ -19,11 +19,13 @@ from mock_server.contract.rules import (
     FailureRun,
     RetryAfters,
     Seen,
+    SeenIndex,
     call_key,
     create_fingerprint,
     judge_cancel,
     judge_complete,
     judge_create,
+    judge_index_retry,
     judge_poll,
     judge_result,
     judge_resume,
@@ -33,6 +35,7 @@ from mock_server.contract.rules import (
     rule,
     rules,
 )
+from mock_server.contract.workflow import WORKFLOW_RULES
 from mock_server.journal import VIOLATION_RULES
 from mock_server.testing import MockOptions, PlangrepMock
 
@@ -93,6 +96,19 @@ def test_poll_after_terminal_follows_the_first_terminal_status_served() -> None:
     assert [f.rule for f in judge_poll(seen, 20.0)] == ["poll_after_terminal"]
 
 
+def test_index_retry_too_fast_is_judged_from_the_last_409s_retry_after() -> None:
+    seen = SeenIndex()
+    assert judge_index_retry(seen, 0.0) is None  # a first search
+    seen.answered(0.0, retry_after=10)  # 409 index_not_ready, Retry-After: 10
+    finding = judge_index_retry(seen, 4.0)
+    assert finding is not None and finding.rule == "index_retry_too_fast"
+    assert (finding.facts["gap"], finding.facts["retryAfter"], finding.facts["wait"]) == (4, 10, 6)
+    assert judge_index_retry(seen, 10.0) is None  # exactly Retry-After later is fine
+    seen.answered(10.0)  # results: no wait asked any more
+    assert judge_index_retry(seen, 10.5) is None
+    assert RULES["index_retry_too_fast"].family == "workflow"
+
+
 def test_resume_is_judged_by_the_status_and_what_the_key_was_shown() -> None:
     seen = Seen()
     assert judge_resume(seen, "blocked_insufficient_credits") is None
@@ -148,26 +164,18 @@ def test_server_and_check_client_judge_each_rule_the_same(rule_id: str) -> None:
 
 
 def test_the_workflow_rules_are_in_the_registry() -> None:
-    workflow = {r.id for r in rules("workflow")}
-    assert workflow == {
-        "duplicate_job",
-        "upload_incomplete",
-        "complete_repeated",
-        "retry_after_ignored",
-        "retry_storm",
-        "no_polling_fallback",
-        "forged_webhook_trusted",
-        "result_not_available",
-    }
-    server = {r.id for r in rules("workflow", server=True)}
+    assert set(WORKFLOW_RULES) <= set(RULES)
+    assert {r.id for r in rules("workflow")} - set(WORKFLOW_RULES) == {"index_retry_too_fast"}
+    server = {r.id for r in rules("workflow", server=True)} & set(WORKFLOW_RULES)
     assert server == {
         "duplicate_job",
         "complete_repeated",
         "retry_after_ignored",
         "result_not_available",
     }
-    for r in rules("workflow", server=False):  # each says why only a checker judges it
-        assert "only check_workflow" in r.text or r.id == "no_polling_fallback", r.id
+    for rule_id in set(WORKFLOW_RULES) - server:  # each says why only a checker judges it
+        r = RULES[rule_id]
+        assert r.family == "client" or "only check_workflow" in r.text, rule_id
 
 
 def test_result_is_judged_by_the_status() -> None:

@@ -68,8 +68,15 @@ def test_every_operation_documents_its_errors_and_refs_resolve(server: Server) -
             if path.startswith("/api/open/v1"):
                 assert {"401", "403"} <= errors, (method, path)
                 assert "security" not in op
+            elif path.startswith("/api/open-api/keys"):  # the app's session, not a bearer key
+                assert "401" in errors, (method, path)
+                assert op["security"] == [{"session": []}]
             else:
                 assert op["security"] == []
+    schemes = doc["components"]["securitySchemes"]
+    assert schemes["session"] == {"type": "apiKey", "in": "cookie", "name": "plangrep_session"}
+    search = doc["paths"]["/api/open/v1/projects/{projectId}/source-search"]["post"]
+    assert "Retry-After" in search["responses"]["409"]["headers"]
     get_job = doc["paths"]["/api/open/v1/jobs/{jobId}"]["get"]["responses"]
     assert "Retry-After" in get_job["429"]["headers"]
     create = doc["paths"]["/api/open/v1/projects/{projectId}/jobs"]["post"]
