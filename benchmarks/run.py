@@ -97,6 +97,12 @@ FIGURES: tuple[Figure, ...] = (
         "check_client(wait_for_job), whole call incl. server start",
         Goal(">=", 50),
     ),
+    # issue 15
+    Figure(
+        "workflow_examples_per_s",
+        "check_workflow(submit_workflow), faults on, incl. server start",
+        Goal(">=", 20),
+    ),
     # issues 14 and 16
     Figure(
         "source_search_p99_ms",
@@ -354,7 +360,16 @@ def run(
         fig["dashboard_first_render_ms"] = d.pop("dashboard_first_render_ms")
         extra.update(d)
 
+    def workflow() -> None:
+        from benchmarks.bench_workflow import measure_workflow
+
+        d = measure_workflow(30 if quick else 100)
+        fig["workflow_examples_per_s"] = d["examples_per_s"]
+        extra["workflow_examples"] = d["examples"]
+        extra["workflow_examples_per_cpu_s"] = d["examples_per_cpu_s"]
+
     step("contract kit", contract, "contract_examples_per_s")
+    step("workflow kit", workflow, "workflow_examples_per_s")
     step("source search", search, "source_search_p99_ms")
     step("receiver checker", receiver, "receiver_probes_per_s")
     step("dashboard in headless Chromium", dashboard, "dashboard_first_render_ms")
@@ -418,7 +433,8 @@ def render_table(fig: dict[str, Any], extra: dict[str, Any], quick: bool) -> str
             "source_search_http_p99_ms", "source_search_http_rps",
             "source_search_http_cpu_ms",
             "dashboard_first_render_cold_ms", "dashboard_update_delay_ms",
-            "dashboard_job_page_delay_ms", "dashboard_job_list_ms")  # fmt: skip
+            "dashboard_job_page_delay_ms", "dashboard_job_list_ms",
+            "workflow_examples_per_cpu_s")  # fmt: skip
     for k in more:
         if extra.get(k) is not None:
             rows.append(f"{k:<38}{_fmt(extra[k]):>12}")

@@ -21,6 +21,7 @@ from .auth import Principal, authenticate, authenticate_session
 
 __all__ = [
     "ENDPOINTS_KEY",
+    "OPERATIONS_KEY",
     "BodyKind",
     "Endpoint",
     "Param",
@@ -91,7 +92,7 @@ class Endpoint:
         if self.scope is not None:
             implied |= {401, 403}
             if self.faultable:
-                implied |= {500, 503}
+                implied |= {429, 500, 502, 503, 504}
         if self.session:
             implied |= {401}
         if self.body_kind == "json":
@@ -123,19 +124,27 @@ class Endpoint:
 
 
 ENDPOINTS_KEY: web.AppKey[list[Endpoint]] = web.AppKey("plangrep_mock_endpoints", list)
+# (method, path template) -> operationId: which operation a request reached (API faults name one)
+OPERATIONS_KEY: web.AppKey[dict[tuple[str, str], str]] = web.AppKey(
+    "plangrep_mock_operations", dict
+)
 
 
 def install(app: web.Application, endpoints: Iterable[Endpoint]) -> None:
     """Route every endpoint and remember it for the OpenAPI document."""
     if ENDPOINTS_KEY not in app:
         app[ENDPOINTS_KEY] = []
+        app[OPERATIONS_KEY] = {}
     installed = app[ENDPOINTS_KEY]
+    operations = app[OPERATIONS_KEY]
     router = app.router
     for ep in endpoints:
         handler = ep.route_handler()
         path = ep.route or ep.path
         if ep.method == "GET":
             router.add_get(path, handler)  # HEAD too, as aiohttp does by default
+            operations[("HEAD", path)] = ep.operation_id
         else:
             router.add_route(ep.method, path, handler)
+        operations[(ep.method, path)] = ep.operation_id
         installed.append(ep)
