@@ -1,5 +1,5 @@
-"""The contract kit: `check_client`, `check_receiver`, `ContractViolation`, strategies,
-coverage and reports.
+"""The contract kit: `check_client`, `check_receiver`, `run_program_check` (`plangrep-mock
+check -- CMD`, a client in any language), `ContractViolation`, strategies, coverage and reports.
 
     from mock_server.contract import check_client, check_receiver
     check_client(my_wait_for_job, max_examples=100)   # raises ContractViolation, or reports
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
         contract_runner,
         replay_plan,
     )
+    from .program import ProgramSettings, ProgramUnrunnable, run_program_check
     from .receiver_checker import (
         JUDGES,
         ReceiverUnreachable,
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
         check_receiver,
         run_receiver_check,
     )
-    from .reports import CheckResult, RuleResult
+    from .reports import CaseResult, CheckResult, RuleResult
     from .strategies import (
         PATHS,
         ContractPlan,
@@ -53,6 +54,7 @@ __all__ = [
     "JUDGES",
     "PATHS",
     "RULES",
+    "CaseResult",
     "CheckResult",
     "ContractPlan",
     "ContractReport",
@@ -62,6 +64,8 @@ __all__ = [
     "FaultPlan",
     "MachineCoverage",
     "OwnerPlan",
+    "ProgramSettings",
+    "ProgramUnrunnable",
     "ReceiverUnreachable",
     "ReceiverViolation",
     "RuleResult",
@@ -74,6 +78,7 @@ __all__ = [
     "format_requests",
     "owner_plans",
     "replay_plan",
+    "run_program_check",
     "run_receiver_check",
     "scenarios",
 ]
@@ -100,7 +105,8 @@ _LAZY: dict[str, str] = {
         ),
         ".receiver_checker",
     ),
-    **dict.fromkeys(("CheckResult", "RuleResult"), ".reports"),
+    **dict.fromkeys(("ProgramSettings", "ProgramUnrunnable", "run_program_check"), ".program"),
+    **dict.fromkeys(("CaseResult", "CheckResult", "RuleResult"), ".reports"),
     **dict.fromkeys(
         (
             "PATHS",
