@@ -17,6 +17,7 @@ Figures (the keys of `--json`, whose last printed line is one JSON object with e
   contract_examples_per_s                                            check_client, reference client
   source_search_p99_ms                 SourceIndex.search, 10k regions + 1k spec sections, one core
   receiver_probes_per_s                                              check_receiver, aiohttp app
+  check_cli_seconds_per_example              plangrep-mock check, Node client, default scale
 
 A figure that cannot be measured (a part not built yet) is null, and the table says why. Every
 requests/s figure of one run comes from the same load generator (wrk if on PATH). `--quick`
@@ -67,6 +68,7 @@ KEYS: tuple[str, ...] = (
     "contract_examples_per_s",
     "source_search_p99_ms",
     "receiver_probes_per_s",
+    "check_cli_seconds_per_example",
 )
 
 
@@ -96,6 +98,7 @@ GOALS: dict[str, Goal] = {
     "contract_examples_per_s": Goal(">=", 50),
     "source_search_p99_ms": Goal("<=", 20),  # issue 14, on one core
     "receiver_probes_per_s": Goal(">=", 200),
+    "check_cli_seconds_per_example": Goal("<=", 1),  # issue 17, at the default time scale
 }
 FLAT_GOAL = Goal("<=", 1.5)  # transition_us_100k / transition_us_1k: "flat from 1k to 100k"
 
@@ -114,6 +117,7 @@ BASELINES: dict[str, str] = {
     "contract_examples_per_s": "check_client(wait_for_job), whole call incl. server start",
     "source_search_p99_ms": "CPU ms per query, 400 varied queries x 3, 16k chunks, 1 core",
     "receiver_probes_per_s": "check_receiver against a local aiohttp receiver (own process)",
+    "check_cli_seconds_per_example": "plangrep-mock check, Node 15 s client, wall s per example",
 }
 
 
@@ -248,9 +252,18 @@ def run(
         fig["receiver_probes_per_s"] = d["probes_per_s"]
         extra["receiver_probes"] = d["probes"]
 
+    def check_cli() -> None:
+        from benchmarks.bench_cli import measure_check_cli
+
+        d = measure_check_cli(5 if quick else 20)
+        fig["check_cli_seconds_per_example"] = d["seconds_per_example"]
+        extra["check_cli_examples"] = d["examples"]
+        extra["check_cli_median_seconds"] = d["median_seconds"]
+
     step("contract kit", contract, "contract_examples_per_s")
     step("source search", search, "source_search_p99_ms")
     step("receiver checker", receiver, "receiver_probes_per_s")
+    step("plangrep-mock check (Node client)", check_cli, "check_cli_seconds_per_example")
     return fig, extra
 
 

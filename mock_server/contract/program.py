@@ -481,7 +481,7 @@ class _Runner:
             message = (
                 f"{job_id} was polled twice within {gap:.2f} virtual s (at +{run.rel(last):.2f} "
                 f"s and +{run.rel(at):.2f} s); {why}. Polls may come up to "
-                f"{facts['tolerance']:.2f} s early here (scheduler jitter at "
+                f"{facts['tolerance']:.2f} s early here (timer jitter at "
                 f"x{self.settings.time_scale:g}); " + _sleep_hint(self.settings)
             )
         elif finding.rule == "resume_not_blocked":

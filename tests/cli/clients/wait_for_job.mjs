@@ -2,7 +2,7 @@
 //
 // Poll GET /jobs/{jobId} every POLL_SECONDS (default 15), stop at the first terminal status,
 // honour Retry-After on 429 and 503, back off on other 5xx, give up after 600 s. Every sleep is
-// divided by PLANGREP_TIME_SCALE, so `plangrep-mock check` can run it at x100.
+// divided by PLANGREP_TIME_SCALE, so `plangrep-mock check` can run it at x200.
 const base = process.env.PLANGREP_BASE_URL;
 const key = process.env.PLANGREP_API_KEY;
 const jobId = process.env.PLANGREP_JOB_ID;

@@ -3,7 +3,7 @@
 #
 # Poll GET /jobs/{jobId} every 15 s, stop at the first terminal status, honour Retry-After on
 # 429 and 503, back off on other 5xx, give up after 600 s. Every sleep is divided by
-# PLANGREP_TIME_SCALE, so `plangrep-mock check` can run it at x100.
+# PLANGREP_TIME_SCALE, so `plangrep-mock check` can run it at x200.
 set -euo pipefail
 scale="${PLANGREP_TIME_SCALE:-1}"
 work="$(mktemp -d)"
