@@ -65,8 +65,11 @@ def measure_check_cli(examples: int = 20, seed: int = 1) -> dict[str, Any]:
         raise RuntimeError("the benchmark's right client failed a check: " + json.dumps(
             [e["message"] for e in data["examples"] if e["status"] == "failed"][:3]))  # fmt: skip
     stats = data["stats"]
+    # how long the program took to make its first request (Node's start-up, mostly)
+    firsts = [e["details"]["requests"][0]["wall"] for e in data["examples"]]
     return {
         "seconds_per_example": stats["wallSecondsPerExample"],
+        "start_up_seconds": round(sum(firsts) / len(firsts), 4),
         "median_seconds": stats["wallSecondsMedian"],
         "max_seconds": stats["wallSecondsMax"],
         "examples": stats["examples"],

@@ -259,6 +259,7 @@ def run(
         fig["check_cli_seconds_per_example"] = d["seconds_per_example"]
         extra["check_cli_examples"] = d["examples"]
         extra["check_cli_median_seconds"] = d["median_seconds"]
+        extra["check_cli_start_up_seconds"] = d["start_up_seconds"]
 
     step("contract kit", contract, "contract_examples_per_s")
     step("source search", search, "source_search_p99_ms")

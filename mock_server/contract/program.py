@@ -268,6 +268,7 @@ class _Runner:
         self.run: _Run | None = None
         self.coverage = MachineCoverage()
         self.tmp = Path(tempfile.mkdtemp(prefix="plangrep-check-"))
+        self.examples_run = 0
 
     def _install(self, app: web.Application) -> None:
         runner = self
@@ -559,6 +560,7 @@ class _Runner:
                 + _sleep_hint(settings),
             )
         summary = self.server.call(self._end, run)
+        shutil.rmtree(self.tmp / f"example{run.index}", ignore_errors=True)  # workflow's files
         self.coverage.add_job_history(summary["history"])
         stdout = out.decode("utf-8", "replace")
         stderr = err.decode("utf-8", "replace")
@@ -568,13 +570,14 @@ class _Runner:
             and run.violation is None
             and not run.requests
             and proc.returncode not in (0, None)
-            and index == 1
+            and self.examples_run == 0
         ):
             raise ProgramUnrunnable(
                 f"{shlex.join(settings.command)} exited with status {proc.returncode} before "
-                "making a single request (example 1): it could not be run. Its standard "
-                "error:\n" + (_tail(stderr) or "  (nothing)")
+                f"making a single request (example {index}, the first run): it could not be "
+                "run. Its standard error:\n" + (_tail(stderr) or "  (nothing)")
             )
+        self.examples_run += 1
         return self._case(run, outcome, summary, proc.returncode, wall, stdout, stderr), run
 
     def _environment(self, run: _Run) -> dict[str, str]:
@@ -834,6 +837,10 @@ def _replay(settings: ProgramSettings, index: int | None = None) -> str:
         parts.append("--faketime")
     if settings.paths != PATHS:
         parts.append(f"--paths {','.join(settings.paths)}")
+    if settings.patience != 600.0 or settings.max_wait != 3600.0:
+        parts.append(f"--patience {settings.patience:g} --max-wait {settings.max_wait:g}")
+    if settings.jitter != DEFAULT_JITTER:
+        parts.append(f"--jitter {settings.jitter * 1000:g}")
     if index is not None:
         parts.append(f"--only-example {index}")
     return " ".join(parts) + " -- " + shlex.join(settings.command)
