@@ -32,6 +32,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -245,8 +246,9 @@ def run_page(
     with tempfile.TemporaryDirectory(prefix="plangrep-docs-") as tmp:
         cwd = workdir or Path(tmp)
         if workdir is None:
-            # examples name the repository's data files as from its root (fixtures/...)
-            (cwd / "fixtures").symlink_to(ROOT / "fixtures", target_is_directory=True)
+            # examples name the repository's data files as from its root (fixtures/...): a
+            # copy, so an example that writes there cannot touch the repository
+            shutil.copytree(ROOT / "fixtures", cwd / "fixtures")
         env = _environment(origin)
         bash = [b for b in page.executed if b.kind == "bash"]
         python = [b for b in page.executed if b.kind == "python" and b.marker != "run"]
