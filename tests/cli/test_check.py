@@ -3,9 +3,10 @@ Python under libfaketime) judged with the contract rules. A right client exits 0
 one exits 1 naming the rule it broke; a program that cannot run exits 2 with a clear message.
 
 The runs are kept short: a few canonical paths (`--paths`), no drawn examples (`--examples 0`)
-unless a test needs them. Clients that must be caught polling fast run at a lower time scale,
-so that their own per-request overhead on a busy machine (tens of milliseconds, which is
-seconds of virtual time at x200) does not hide how often they poll.
+unless a test needs them. Clients that must be caught polling fast run at a low time scale (x5,
+x10), so that their own per-request overhead on a busy machine (tens to hundreds of wall
+milliseconds when the suite runs on every core: seconds of virtual time at x200) does not hide
+how often they poll.
 """
 
 from __future__ import annotations
@@ -123,7 +124,7 @@ def test_a_node_client_polling_every_second_breaks_polling_too_fast(
     junit = tmp_path / "check.xml"
     code, out, _ = check(
         capsys,
-        "--examples", "0", "--paths", "completed", "--time-scale", "20",
+        "--examples", "0", "--paths", "completed", "--time-scale", "5",
         "--junit", str(junit),
         "--", node, client("polls_every_second.mjs"),
     )  # fmt: skip
@@ -160,7 +161,8 @@ def test_a_node_client_ignoring_retry_after_breaks_polling_too_fast(
     report = tmp_path / "check.json"
     code, _out, _ = check(
         capsys,
-        "--examples", "0", "--faults", "--paths", "completed", "--json", str(report),
+        "--examples", "0", "--faults", "--paths", "completed", "--time-scale", "10",
+        "--json", str(report),
         "--", node, client("ignores_retry_after.mjs"),
     )  # fmt: skip
     assert code == 1
@@ -298,7 +300,7 @@ def test_a_node_workflow_client_polling_every_second_is_caught(
     monkeypatch.setenv("POLL_SECONDS", "1")
     code, out, _ = check(
         capsys,
-        "--mode", "workflow", "--examples", "0", "--paths", "completed", "--time-scale", "20",
+        "--mode", "workflow", "--examples", "0", "--paths", "completed", "--time-scale", "5",
         "--", node, client("workflow.mjs"),
     )  # fmt: skip
     assert code == 1
