@@ -493,13 +493,15 @@ def _escape_property(text: str) -> str:
 
 def github_annotations(result: CheckResult) -> str:
     """`::error` workflow commands: one per failed example (or per broken rule), the first
-    `MAX_ANNOTATIONS`; a `::notice` with the verdict when nothing failed."""
+    `MAX_ANNOTATIONS`; nothing when nothing failed."""
     lines = []
     name = f"plangrep-mock check-{result.check}"
     if result.cases:
         for c in result.failed_cases[:MAX_ANNOTATIONS]:
             title = f"{name}: {c.name} broke {c.rule}"
-            body = f"[{c.rule}] {c.message}\n\n{c.text}".strip()
+            body = c.text  # it starts with `[rule] message` when a checker wrote it
+            if not body.startswith(f"[{c.rule}]"):
+                body = f"[{c.rule}] {c.message}\n\n{body}".strip()
             lines.append(f"::error title={_escape_property(title)}::{_escape_data(body)}")
     else:
         for r in result.failed_rules[:MAX_ANNOTATIONS]:
@@ -509,12 +511,7 @@ def github_annotations(result: CheckResult) -> str:
             if first is not None:
                 body += f"\n\n{first.text}"
             lines.append(f"::error title={_escape_property(title)}::{_escape_data(body)}")
-    if result.passed:
-        summary = f"{name}: {result.target}: passed"
-        if result.cases:
-            summary += f" ({len(result.cases)} examples)"
-        lines.append(f"::notice title={_escape_property(name)}::{_escape_data(summary)}")
-    return "\n".join(lines) + "\n"
+    return "".join(line + "\n" for line in lines)
 
 
 def _md_cell(text: str) -> str:

@@ -50,7 +50,9 @@ FAILED = CaseResult(
     0.4,
     rule="wrong_result",
     message="the program printed job_x with status blocked_insufficient_credits: 100%, a, b",
-    text="[wrong_result] ...\nthe program's requests (2):\n  GET /jobs/job_x -> 200",
+    # as a checker writes it: the rule and the message, then the readable block
+    text="[wrong_result] the program printed job_x with status blocked_insufficient_credits: "
+    "100%, a, b\nthe program's requests (2):\n  GET /jobs/job_x -> 200",
     stderr="  job_x: blocked_insufficient_credits",
     details={"jobStatus": "blocked_insufficient_credits"},
 )
@@ -103,9 +105,10 @@ def test_github_annotations_are_one_line_each_with_escaped_data_and_properties()
         "plangrep-mock check-client%3A example 2%3A blocked_at_preflight broke wrong_result"
     )
     assert "100%25%2C" not in message and "100%25, a, b" in message  # data keeps `,`
+    assert message.count("[wrong_result]") == 1  # the message is not repeated
     assert "%0Athe program's requests (2)%3A" not in message
     assert "%0Athe program's requests (2):%0A" in message
-    assert github_annotations(_result(PASSED)).startswith("::notice title=")
+    assert github_annotations(_result(PASSED)) == ""  # a passing check adds no annotation
 
 
 def test_github_summary_is_markdown_with_a_row_per_rule_and_failed_examples() -> None:
