@@ -80,6 +80,17 @@ PROBES: tuple[Probe, ...] = (
         "print(f'{time.monotonic() - t:.2f}')\n",
     ),
     Probe(
+        "Python socket timeout (urllib's timeout=)",
+        "python3",
+        "socket_timeout.py",
+        "import socket, time\n"
+        "server = socket.socket()\nserver.bind(('127.0.0.1', 0))\nserver.listen()\n"
+        "client = socket.create_connection(server.getsockname())\nclient.settimeout(10)\n"
+        "t = time.monotonic()\n"
+        "try:\n    client.recv(1)  # no answer ever comes\nexcept TimeoutError:\n    pass\n"
+        "print(f'{time.monotonic() - t:.2f}')\n",
+    ),
+    Probe(
         "Node setTimeout (await new Promise)",
         "node",
         "timeout.mjs",
