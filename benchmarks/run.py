@@ -17,7 +17,8 @@ Figures (the keys of `--json`, whose last printed line is one JSON object with e
   contract_examples_per_s                                            check_client, reference client
   source_search_p99_ms                 SourceIndex.search, 10k regions + 1k spec sections, one core
   receiver_probes_per_s                                              check_receiver, aiohttp app
-  check_cli_seconds_per_example              plangrep-mock check, Node client, default scale
+  dashboard_first_render_ms                 benchmarks/bench_dashboard.py, 10,000 jobs, Chromium
+  check_cli_seconds_per_example             plangrep-mock check, Node client, default scale
 
 A figure that cannot be measured (a part not built yet) is null, and the table says why. Every
 requests/s figure of one run comes from the same load generator (wrk if on PATH). `--quick`
@@ -68,6 +69,7 @@ KEYS: tuple[str, ...] = (
     "contract_examples_per_s",
     "source_search_p99_ms",
     "receiver_probes_per_s",
+    "dashboard_first_render_ms",
     "check_cli_seconds_per_example",
 )
 
@@ -117,6 +119,7 @@ BASELINES: dict[str, str] = {
     "contract_examples_per_s": "check_client(wait_for_job), whole call incl. server start",
     "source_search_p99_ms": "CPU ms per query, 400 varied queries x 3, 16k chunks, 1 core",
     "receiver_probes_per_s": "check_receiver against a local aiohttp receiver (own process)",
+    "dashboard_first_render_ms": "/_mock/ui/ jobs view, navigation to rows, 10,000 jobs",
     "check_cli_seconds_per_example": "plangrep-mock check, Node 15 s client, wall s per example",
 }
 
@@ -238,11 +241,29 @@ def run(
         extra["source_search_qps"] = d["source_search_qps"]
         extra["source_search_wall_p99_ms"] = d["wall_p99_ms"]
         extra["source_search_chunks"] = d["chunks"]
+        # the server's own sources (content generator + indexing), and the same over HTTP
+        c = measure_search(quick=quick, corpus="content", http=True)
+        extra["source_search_content_p50_ms"] = c["source_search_p50_ms"]
+        extra["source_search_content_p99_ms"] = c["source_search_p99_ms"]
+        extra["source_search_content_qps"] = c["source_search_qps"]
+        extra["source_search_http_p50_ms"] = c["http_p50_ms"]
+        extra["source_search_http_p99_ms"] = c["http_p99_ms"]
+        extra["source_search_http_rps"] = c["http_rps"]
+        extra["source_search_http_cpu_ms"] = c["http_cpu_ms_per_request"]
+        extra["source_search_load_average"] = c["load_average"]
 
     step("GET /jobs/{jobId} requests/s", polling, *[k for k in KEYS if k.startswith("poll")],
          "bare_aiohttp_rps", "pytest_httpserver_rps")  # fmt: skip
     step("fixture start + stop", fixture, "fixture_start_stop_ms",
          "pytest_httpserver_start_stop_ms", "fixture_speedup_vs_pytest_httpserver")  # fmt: skip
+
+    def dashboard() -> None:
+        from benchmarks.bench_dashboard import measure_dashboard
+
+        d = measure_dashboard(10_000, reps=5 if quick else 10)
+        fig["dashboard_first_render_ms"] = d.pop("dashboard_first_render_ms")
+        extra.update(d)
+
     step("webhook deliveries", webhooks, "webhook_deliveries_per_s")
 
     def receiver() -> None:
@@ -264,6 +285,7 @@ def run(
     step("contract kit", contract, "contract_examples_per_s")
     step("source search", search, "source_search_p99_ms")
     step("receiver checker", receiver, "receiver_probes_per_s")
+    step("dashboard in headless Chromium", dashboard, "dashboard_first_render_ms")
     step("plangrep-mock check (Node client)", check_cli, "check_cli_seconds_per_example")
     return fig, extra
 
@@ -314,7 +336,13 @@ def render_table(fig: dict[str, Any], extra: dict[str, Any], quick: bool) -> str
         )
     more = ("bare_aiohttp_p99_ms", "pytest_httpserver_p99_ms", "poll_rps_uvloop",
             "poll_p99_ms_uvloop", "uvloop_speedup", "contract_search_examples_per_s",
-            "source_search_p50_ms", "source_search_qps", "source_search_wall_p99_ms")  # fmt: skip
+            "source_search_p50_ms", "source_search_qps", "source_search_wall_p99_ms",
+            "source_search_content_p50_ms", "source_search_content_p99_ms",
+            "source_search_content_qps", "source_search_http_p50_ms",
+            "source_search_http_p99_ms", "source_search_http_rps",
+            "source_search_http_cpu_ms",
+            "dashboard_first_render_cold_ms", "dashboard_update_delay_ms",
+            "dashboard_job_page_delay_ms", "dashboard_job_list_ms")  # fmt: skip
     for k in more:
         if extra.get(k) is not None:
             rows.append(f"{k:<38}{_fmt(extra[k]):>12}")

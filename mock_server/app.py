@@ -15,12 +15,13 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from .config import MockConfig
-from .control import accounts, clock, events, faults, journal, scenarios, system, webhooks
+from .control import accounts, clock, events, faults, journal, scenarios, system, ui, webhooks
 from .http.endpoints import install
 from .http.middleware import PUBLIC_PREFIX, core_middleware
-from .public import complete, jobs, projects, results, summary, uploads
+from .public import complete, jobs, keys, projects, results, search, summary, uploads
 from .state import STATE_KEY, MockState
 from .storage import routes as storage_routes
+from .ui import FEED_KEY, LiveFeed
 
 __all__ = ["ENDPOINT_MODULES", "PUBLIC_PREFIX", "create_app"]
 
@@ -36,6 +37,8 @@ ENDPOINT_MODULES = (
     complete,
     results,
     summary,
+    search,
+    keys,
     storage_routes,
     system,
     clock,
@@ -45,6 +48,7 @@ ENDPOINT_MODULES = (
     journal,
     webhooks,
     faults,
+    ui,
 )
 
 
@@ -80,6 +84,11 @@ async def _webhooks(app: web.Application) -> AsyncIterator[None]:
     await dispatcher.close()
 
 
+async def _close_feed(app: web.Application) -> None:
+    """End the dashboard's event streams, so a stopping server does not wait on open pages."""
+    await app[FEED_KEY].close()
+
+
 def create_app(config: MockConfig | None = None) -> web.Application:
     """A mock server application; run it with aiohttp's runners or `plangrep-mock serve`."""
     config = config or MockConfig()
@@ -92,6 +101,8 @@ def create_app(config: MockConfig | None = None) -> web.Application:
     app[STATE_KEY] = MockState(config)
     app.cleanup_ctx.append(_ticker)
     app.cleanup_ctx.append(_webhooks)
+    app[FEED_KEY] = LiveFeed(app[STATE_KEY])  # the dashboard's feed: idle until a page connects
+    app.on_shutdown.append(_close_feed)
     for module in ENDPOINT_MODULES:
         install(app, module.ENDPOINTS)
     return app

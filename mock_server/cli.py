@@ -148,6 +148,7 @@ def _banner(config: MockConfig, port: int) -> str:
     return (
         f"plangrep-mock: Plangrep API at {root}/api/open/v1\n"
         f"plangrep-mock: control API at {root}/_mock (OpenAPI: {root}/openapi.json)\n"
+        f"plangrep-mock: dashboard at {root}/_mock/ui/\n"
         f"plangrep-mock: clock {config.clock} x{config.speed:g}, scenario {config.scenario}, "
         f"polling {config.polling}, {keys}\n"
         f"plangrep-mock: try: {curl}\n"

@@ -32,6 +32,8 @@ __all__ = [
     "ScenarioNextRequest",
     "ScenarioNextResponse",
     "ScenariosResponse",
+    "SessionRequest",
+    "SessionResponse",
     "TransitionModel",
     "ViolationModel",
     "ViolationsResponse",
@@ -181,6 +183,18 @@ class AccountCredits(_Response):
 class RevokeResponse(BaseModel):
     apiKey: str
     revoked: bool
+
+
+class SessionRequest(BaseModel):
+    model_config = ConfigDict(strict=True)
+
+    org: str = Field(min_length=1, max_length=200, description="the organisation signed into")
+
+
+class SessionResponse(BaseModel):
+    cookieValue: str
+    org: str
+    userId: str
 
 
 class ViolationModel(BaseModel):
