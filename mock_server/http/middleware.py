@@ -48,6 +48,7 @@ PUBLIC_PREFIX = "/api/open/v1"
 log = logging.getLogger("mock_server")
 # one journal entry per public request: `tuple.__new__` skips the named tuple's keyword checks
 _new_entry = tuple.__new__
+_RETRY_STATUSES = (429, 503)
 
 
 @web.middleware
@@ -95,7 +96,7 @@ async def core_middleware(request: web.Request, handler: Handler) -> web.StreamR
             response = await fault.row.apply(ApiCall(request, proceed), fault)
             if fault.mode == LOST_RESPONSE:
                 _lost_answer(state, request, fault)
-        if token is not None:
+        if token is not None and (asked is not None or response.status in _RETRY_STATUSES):
             _note_retry_after(state, token, request, response, arrival, asked)
         _journal(state, request, response, started, fault is not None)
         return response
