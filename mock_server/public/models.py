@@ -113,9 +113,18 @@ class MultipartPart(_Request):
 
 
 class MultipartUpload(_Request):
+    """The docs' entry is `{documentId, uploadId, uploadToken}`; a part list, where a client
+    sends one, is checked against the parts storage returned (the mock knows which it stored)."""
+
     documentId: str
     uploadId: str
-    parts: list[MultipartPart] = Field(default_factory=list)
+    uploadToken: str | None = Field(
+        None, description="the registration's uploadToken; checked when given"
+    )
+    parts: list[MultipartPart] | None = Field(
+        None,
+        description="optional (not in Plangrep's docs): each listed part's ETag is checked",
+    )
 
 
 class FailedUpload(_Request):
@@ -222,7 +231,10 @@ class JobsResponse(BaseModel):
 
 class ProjectRuntime(BaseModel):
     status: Literal["starting", "running"]
-    upgradeStatus: None
+    upgradeStatus: Literal["none", "in_progress"] = Field(
+        description="none, as the API reference shows; in_progress while a runtime upgrade "
+        "runs (a scenario's project_upgrade); the project stays usable"
+    )
 
 
 class ProjectModel(BaseModel):

@@ -19,7 +19,7 @@ from statemachine import Job
 
 from ..content import build_result
 from ..errors import Conflict, json_response
-from ..http.auth import Principal, get_job_for
+from ..http.auth import Principal, get_job_for, require_unexpired
 from ..http.endpoints import Endpoint
 from ..state import STATE_KEY
 from .models import ResultResponse
@@ -70,9 +70,11 @@ def result_document(state: MockState, job: Job) -> dict[str, Any]:
 
 async def get_job_result(request: web.Request, principal: Principal) -> web.Response:
     """GET /api/open/v1/jobs/{jobId}/result (scope jobs:read)."""
+    state = request.app[STATE_KEY]
     job = get_job_for(request, principal, request.match_info["jobId"])
+    require_unexpired(state.engine.now, job, "its result")
     require_result(job)
-    return json_response(result_document(request.app[STATE_KEY], job))
+    return json_response(result_document(state, job))
 
 
 ENDPOINTS = [
