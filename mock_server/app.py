@@ -16,9 +16,10 @@ from aiohttp import web
 
 from .config import MockConfig
 from .control import accounts, clock, events, faults, journal, scenarios, system, webhooks
+from .control import artifacts as control_artifacts
 from .http.endpoints import install
 from .http.middleware import PUBLIC_PREFIX, core_middleware
-from .public import complete, jobs, projects, results, summary, uploads
+from .public import artifacts, complete, entities, jobs, projects, results, summary, uploads
 from .state import STATE_KEY, MockState
 from .storage import routes as storage_routes
 
@@ -36,6 +37,8 @@ ENDPOINT_MODULES = (
     complete,
     results,
     summary,
+    entities,
+    artifacts,
     storage_routes,
     system,
     clock,
@@ -45,6 +48,7 @@ ENDPOINT_MODULES = (
     journal,
     webhooks,
     faults,
+    control_artifacts,
 )
 
 

@@ -106,15 +106,18 @@ ENDPOINTS_KEY: web.AppKey[list[Endpoint]] = web.AppKey("plangrep_mock_endpoints"
 
 
 def install(app: web.Application, endpoints: Iterable[Endpoint]) -> None:
-    """Route every endpoint and remember it for the OpenAPI document."""
+    """Route every endpoint and remember it for the OpenAPI document. A GET answers HEAD too
+    (as aiohttp does by default) unless the same endpoints declare that path's HEAD."""
     if ENDPOINTS_KEY not in app:
         app[ENDPOINTS_KEY] = []
     installed = app[ENDPOINTS_KEY]
     router = app.router
+    endpoints = list(endpoints)
+    own_head = {ep.path for ep in endpoints if ep.method == "HEAD"}
     for ep in endpoints:
         handler = ep.route_handler()
         if ep.method == "GET":
-            router.add_get(ep.path, handler)  # HEAD too, as aiohttp does by default
+            router.add_get(ep.path, handler, allow_head=ep.path not in own_head)
         else:
             router.add_route(ep.method, ep.path, handler)
         installed.append(ep)
