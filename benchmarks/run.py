@@ -16,6 +16,7 @@ Figures (the keys of `--json`, whose last printed line is one JSON object with e
   webhook_deliveries_per_s                                           benchmarks/bench_webhooks.py
   contract_examples_per_s                                            check_client, reference client
   source_search_p99_ms                 SourceIndex.search, 10k regions + 1k spec sections, one core
+  entity_list_ratio_vs_bare            GET /projects/{id}/sheets?limit=100, 10,000 sheets, vs bare
 
 A figure that cannot be measured (a part not built yet) is null, and the table says why. Every
 requests/s figure of one run comes from the same load generator (wrk if on PATH). `--quick`
@@ -65,6 +66,7 @@ KEYS: tuple[str, ...] = (
     "webhook_deliveries_per_s",
     "contract_examples_per_s",
     "source_search_p99_ms",
+    "entity_list_ratio_vs_bare",
 )
 
 
@@ -93,6 +95,7 @@ GOALS: dict[str, Goal] = {
     "webhook_deliveries_per_s": Goal(">=", 1_000),
     "contract_examples_per_s": Goal(">=", 50),
     "source_search_p99_ms": Goal("<=", 20),  # issue 14, on one core
+    "entity_list_ratio_vs_bare": Goal(">=", 0.8),  # issue 13
 }
 FLAT_GOAL = Goal("<=", 1.5)  # transition_us_100k / transition_us_1k: "flat from 1k to 100k"
 
@@ -110,6 +113,7 @@ BASELINES: dict[str, str] = {
     "webhook_deliveries_per_s": "signed deliveries to a local aiohttp receiver",
     "contract_examples_per_s": "check_client(wait_for_job), whole call incl. server start",
     "source_search_p99_ms": "CPU ms per query, 400 varied queries x 3, 16k chunks, 1 core",
+    "entity_list_ratio_vs_bare": "sheets?limit=100 of 10,000 vs aiohttp answering the same JSON",
 }
 
 
@@ -238,6 +242,21 @@ def run(
     step("webhook deliveries", webhooks, "webhook_deliveries_per_s")
     step("contract kit", contract, "contract_examples_per_s")
     step("source search", search, "source_search_p99_ms")
+
+    def entities() -> None:
+        from benchmarks.bench_entities import measure_entity_list
+        from benchmarks.bench_server import PollFigures
+
+        e = measure_entity_list(seconds=3 if quick else 4, rounds=2 if quick else 4,
+                                tool=loadgen, log=lambda s: log("   " + s))  # fmt: skip
+        fig["entity_list_ratio_vs_bare"] = e.ratio
+        extra["entity_list_rps"] = PollFigures.median_rps(e.mock)
+        extra["entity_list_p99_ms"] = PollFigures.median_p99(e.mock)
+        extra["entity_list_bare_rps"] = PollFigures.median_rps(e.bare)
+        extra["entity_list_ratio_vs_bare_encoded"] = e.ratio_encoded
+        extra["entity_list_first_ms"] = e.first_ms
+
+    step("project entity list", entities, "entity_list_ratio_vs_bare")
     return fig, extra
 
 
@@ -287,7 +306,9 @@ def render_table(fig: dict[str, Any], extra: dict[str, Any], quick: bool) -> str
         )
     more = ("bare_aiohttp_p99_ms", "pytest_httpserver_p99_ms", "poll_rps_uvloop",
             "poll_p99_ms_uvloop", "uvloop_speedup", "contract_search_examples_per_s",
-            "source_search_p50_ms", "source_search_qps", "source_search_wall_p99_ms")  # fmt: skip
+            "source_search_p50_ms", "source_search_qps", "source_search_wall_p99_ms",
+            "entity_list_rps", "entity_list_p99_ms", "entity_list_bare_rps",
+            "entity_list_ratio_vs_bare_encoded", "entity_list_first_ms")  # fmt: skip
     for k in more:
         if extra.get(k) is not None:
             rows.append(f"{k:<38}{_fmt(extra[k]):>12}")

@@ -213,8 +213,14 @@ class ArtifactDownloadRequest(BaseModel):
 
     model_config = ConfigDict(
         strict=True,
-        # exactly one of jobId and projectId (what the validator below checks)
-        json_schema_extra={"oneOf": [{"required": ["jobId"]}, {"required": ["projectId"]}]},
+        # exactly one of jobId and projectId as a string (what the validator below checks; a
+        # null counts as absent)
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["jobId"], "properties": {"jobId": {"type": "string"}}},
+                {"required": ["projectId"], "properties": {"projectId": {"type": "string"}}},
+            ]
+        },
     )
 
     jobId: str | None = Field(None, description="the job whose result lists the artifact")

@@ -51,9 +51,10 @@ __all__ = ["ENDPOINTS", "SHEETS_PATTERN", "artifact_prefix", "project_content"]
 P = "/api/open/v1"
 PROJECT = P + "/projects/{projectId}"
 _JSON = "application/json"
-# What `sheets` takes: sheet ids separated by commas (spaces allowed). ASCII only, so Python's
-# re and the OpenAPI document's ECMA-262 pattern agree on every input.
-SHEETS_PATTERN = r"^[ ,]*[A-Za-z0-9_-]+[ ,A-Za-z0-9_-]*$"
+# What `sheets` takes: sheet ids separated by commas (spaces allowed), or nothing (an empty
+# value is no filter, as for every parameter). ASCII only, so Python's re and the OpenAPI
+# document's ECMA-262 pattern agree on every input.
+SHEETS_PATTERN = r"^([ ,]*[A-Za-z0-9_-]+[ ,A-Za-z0-9_-]*)?$"
 _SHEETS = re.compile(SHEETS_PATTERN)
 
 

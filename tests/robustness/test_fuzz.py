@@ -11,7 +11,8 @@ hide every other answer of `GET /jobs/{jobId}`).
 
 Generated ids are mostly random strings that only ever reach the 404 branches, so two in three
 are swapped (deterministically, from the generated value) for real objects of the fuzzing
-key's organisation: a ready project, jobs in several statuses, a document, webhook deliveries.
+key's organisation: a ready project, jobs in several statuses, a document, webhook deliveries,
+the entities a finished job extracted and a download token for one of its artifacts.
 Destructive control operations are kept sensible: `POST /_mock/reset` is followed by rebuilding
 those objects, a fault added through `POST /_mock/faults` is removed right after (an injected
 500 is the fault doing its job), and `POST /_mock/keys/{apiKey}/revoke` never gets the fuzzing
@@ -94,12 +95,24 @@ class Pool:
         api.complete(done)
         api.advance(30)
         deliveries = api.control("GET", "/webhooks/deliveries").json().get("deliveries", [])
+        # what `done` extracted: its file and docs (an unclassified file holds docs), and a
+        # download token for one of its artifacts (a fresh one per rebuild: a GET spends it)
+        files = api.api("GET", f"/projects/{pid}/files").json().get("files", [])
+        entities = api.api("GET", f"/projects/{pid}/docs").json().get("docs", [])
+        tokens = []
+        if entities:
+            url = entities[0]["artifacts"][0]["url"]
+            body = {"projectId": pid, "path": url.split("path=", 1)[1]}
+            tokens = [api.control("POST", "/artifact-downloads", json=body).json()["token"]]
         self.values = {
             "projectId": [pid],
             "jobId": [fresh, uploading, running, blocked, done],
             "documentId": docs,
             "deliveryId": [d["id"] for d in deliveries][-4:],
             "apiKey": [FUZZ_KEY, VICTIM_KEY],
+            "fileId": [f["fileId"] for f in files],
+            "docId": [d["docId"] for d in entities][:4],
+            "token": tokens,
         }
 
     def map_path_parameters(
