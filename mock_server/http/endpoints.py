@@ -69,7 +69,8 @@ class Endpoint:
     query: tuple[Param, ...] = ()
     extra_models: tuple[type[BaseModel], ...] = ()
     ok_schema: dict[str, Any] | None = None
-    ok_media_type: str = "application/json"
+    # the success answer's media type (a tuple: one of these, e.g. an artifact's own type)
+    ok_media_type: str | tuple[str, ...] = "application/json"
     # public API faults (500/503 from /_mock/faults) can answer it
     faultable: bool = True
 

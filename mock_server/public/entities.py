@@ -56,6 +56,7 @@ _JSON = "application/json"
 # document's ECMA-262 pattern agree on every input.
 SHEETS_PATTERN = r"^([ ,]*[A-Za-z0-9_-]+[ ,A-Za-z0-9_-]*)?$"
 _SHEETS = re.compile(SHEETS_PATTERN)
+_TYPED = ("classification", "compact", "pageNumber", "pageStart", "pageEnd")
 
 
 # --------------------------------------------------------------------------- query parameters
@@ -122,6 +123,11 @@ def _query(request: web.Request, drop: frozenset[str] = frozenset()) -> EntityQu
         params = {k: v for k, v in params.items() if k not in drop}
     sheets = params.get("sheets")
     try:
+        for name in _TYPED:
+            if params.get(name) == "":
+                # an empty string is no number, boolean or classification (an empty string
+                # parameter is no filter)
+                raise InvalidQuery(field=name, message="must not be empty")
         if sheets and not _SHEETS.fullmatch(sheets):
             raise InvalidQuery(
                 field="sheets",

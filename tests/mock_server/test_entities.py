@@ -251,6 +251,9 @@ def test_bad_limits_are_422(server: Server, project: tuple[str, str], limit: str
         ("sheets=,,", "sheets"),
         ("sheets=sheet%20a;b", "sheets"),
         ("pageStart=-1", "pageStart"),
+        ("classification=", "classification"),
+        ("pageNumber=", "pageNumber"),
+        ("compact=", "compact"),
     ],
 )
 def test_bad_filter_values_are_400_naming_the_parameter(
@@ -371,6 +374,12 @@ def test_every_documented_filter_selects_what_the_docs_say(
             walked = _get(server, f"/projects/{pid}/{path}?limit=1&{param}={value}")
             assert walked["total"] == len(expected)
     assert nonempty >= 25  # the cases select something, not only empty lists
+
+
+def test_an_empty_string_filter_is_no_filter(server: Server, project: tuple[str, str]) -> None:
+    pid, _ = project
+    everything = _get(server, f"/projects/{pid}/sheets")
+    assert _get(server, f"/projects/{pid}/sheets?fileName=&sheets=&sheetNumber=") == everything
 
 
 def test_a_filter_a_list_does_not_take_is_ignored(

@@ -19,12 +19,15 @@ those objects, a fault added through `POST /_mock/faults` is removed right after
 key itself.
 
 `positive_data_acceptance` (a schema-valid request must not get a 4xx other than 401, 403, 404,
-409, 429) has two exceptions, both for rules no JSON Schema of a single request can state, and
-both covered by `test_bad_input.py` instead: the form upload (`uploadFiles`), whose acceptance
-depends on its bytes (a metadata `sha256` must be the digest of the part it names) and on which
-parts were sent (`partName` must name one); 422 `limit_exceeded`, API.md's answer when a job
-would hold more than 100 files or 10,000,000,000 declared bytes counting the files it has; and
-400 `invalid_cursor` for a list cursor the list never handed out (only issued cursors are valid).
+409, 429) has exceptions, all for rules no JSON Schema of a single request can state, each
+covered by its own tests instead (`test_bad_input.py`, tests/mock_server): the form upload
+(`uploadFiles`), whose acceptance depends on its bytes (a metadata `sha256` must be the digest
+of the part it names) and on which parts were sent (`partName` must name one); 422
+`limit_exceeded`, API.md's answer when a job would hold more than 100 files or 10,000,000,000
+declared bytes counting the files it has; 400 `invalid_cursor` for a list cursor the list never
+handed out (only issued cursors are valid); and 410 `download_token_used` /
+`download_token_expired` for an artifact download token an earlier request spent, or that
+outlived its 5 minutes (the docs: later uses are a 4xx).
 
 `ROBUSTNESS_FUZZ_EXAMPLES` sets the examples per operation and phase (default 100: about 60-70 s
 on 2 cores), `ROBUSTNESS_FUZZ_SEED` the seed (default 8). The totals are printed (`pytest -s`).
@@ -175,6 +178,9 @@ _UNSTATABLE = {
     (422, "limit_exceeded"),
     # a cursor is valid only as the list that issued it handed it out
     (400, "invalid_cursor"),
+    # a download token downloads once and for 5 minutes (the docs: later uses are 4xx)
+    (410, "download_token_used"),
+    (410, "download_token_expired"),
 }
 
 
