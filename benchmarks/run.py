@@ -16,7 +16,8 @@ Figures (the keys of `--json`, whose last printed line is one JSON object with e
   webhook_deliveries_per_s                                           benchmarks/bench_webhooks.py
   contract_examples_per_s                                            check_client, reference client
   source_search_p99_ms                 SourceIndex.search, 10k regions + 1k spec sections, one core
-  entity_list_ratio_vs_bare            GET /projects/{id}/sheets?limit=100, 10,000 sheets, vs bare
+  receiver_probes_per_s                                              check_receiver, aiohttp app
+  entity_list_ratio_vs_bare                                          sheets?limit=100 of 10,000
 
 A figure that cannot be measured (a part not built yet) is null, and the table says why. Every
 requests/s figure of one run comes from the same load generator (wrk if on PATH). `--quick`
@@ -66,6 +67,7 @@ KEYS: tuple[str, ...] = (
     "webhook_deliveries_per_s",
     "contract_examples_per_s",
     "source_search_p99_ms",
+    "receiver_probes_per_s",
     "entity_list_ratio_vs_bare",
 )
 
@@ -95,6 +97,7 @@ GOALS: dict[str, Goal] = {
     "webhook_deliveries_per_s": Goal(">=", 1_000),
     "contract_examples_per_s": Goal(">=", 50),
     "source_search_p99_ms": Goal("<=", 20),  # issue 14, on one core
+    "receiver_probes_per_s": Goal(">=", 200),
     "entity_list_ratio_vs_bare": Goal(">=", 0.8),  # issue 13
 }
 FLAT_GOAL = Goal("<=", 1.5)  # transition_us_100k / transition_us_1k: "flat from 1k to 100k"
@@ -113,6 +116,7 @@ BASELINES: dict[str, str] = {
     "webhook_deliveries_per_s": "signed deliveries to a local aiohttp receiver",
     "contract_examples_per_s": "check_client(wait_for_job), whole call incl. server start",
     "source_search_p99_ms": "CPU ms per query, 400 varied queries x 3, 16k chunks, 1 core",
+    "receiver_probes_per_s": "check_receiver against a local aiohttp receiver (own process)",
     "entity_list_ratio_vs_bare": "sheets?limit=100 of 10,000 vs aiohttp answering the same JSON",
 }
 
@@ -240,8 +244,17 @@ def run(
     step("fixture start + stop", fixture, "fixture_start_stop_ms",
          "pytest_httpserver_start_stop_ms", "fixture_speedup_vs_pytest_httpserver")  # fmt: skip
     step("webhook deliveries", webhooks, "webhook_deliveries_per_s")
+
+    def receiver() -> None:
+        from benchmarks.bench_receiver import measure_receiver
+
+        d = measure_receiver(30 if quick else 100)
+        fig["receiver_probes_per_s"] = d["probes_per_s"]
+        extra["receiver_probes"] = d["probes"]
+
     step("contract kit", contract, "contract_examples_per_s")
     step("source search", search, "source_search_p99_ms")
+    step("receiver checker", receiver, "receiver_probes_per_s")
 
     def entities() -> None:
         from benchmarks.bench_entities import measure_entity_list

@@ -1,4 +1,4 @@
-"""The `plangrep-mock` command: serve, diagram, simulate."""
+"""The `plangrep-mock` command: serve, diagram, simulate, check-receiver."""
 
 from __future__ import annotations
 
@@ -248,6 +248,80 @@ def _run_serve(args: argparse.Namespace) -> int:
     return serve(config)
 
 
+def _add_check_receiver_parser(sub: Any) -> None:
+    check = sub.add_parser(
+        "check-receiver",
+        help="grade a webhook receiver with valid and adversarial deliveries",
+        description="Send a campaign of signed job events (valid deliveries and forged, stale, "
+        "future, duplicate and late ones) to a running webhook receiver and judge its answers. "
+        "Exit status: 0 when it conforms, 1 when it breaks a rule, 2 on a usage error or when "
+        "nothing listens at URL.",
+    )
+    check.add_argument("url", metavar="URL", help="the receiver, e.g. http://127.0.0.1:8000/hooks")
+    check.add_argument(
+        "--secret",
+        default=_env("RECEIVER_SECRET"),
+        help="the secret the receiver verifies with (wss_... or whsec_...); default "
+        f"${ENV_PREFIX}RECEIVER_SECRET",
+    )
+    check.add_argument("--examples", type=int, default=100,
+                       help="jobs drawn after the fixed campaign (default 100)")  # fmt: skip
+    check.add_argument("--seed", type=int, default=None, help="replay a run (printed at the end)")
+    check.add_argument("--timeout", type=float, default=10.0,
+                       help="seconds to wait for each answer (default 10)")  # fmt: skip
+    check.add_argument("--slow-ack", type=float, default=5.0,
+                       help="a 2xx later than this breaks slow_ack (default 5)")  # fmt: skip
+    check.add_argument(
+        "--state-url",
+        default=None,
+        metavar="TEMPLATE",
+        help="a URL with {job_id} that answers the status the receiver recorded "
+        '({"status": ...}); enables the state_regressed rule',
+    )
+    check.add_argument("--wait", type=float, default=0.0, metavar="S",
+                       help="wait up to S s for the receiver to listen (default 0)")  # fmt: skip
+    check.add_argument("--json", metavar="FILE", help="write the JSON report (schema version 1)")
+    check.add_argument(
+        "--junit", metavar="FILE", help="write a JUnit XML report (a case per rule)"
+    )
+
+
+def _run_check_receiver(args: argparse.Namespace) -> int:
+    from .contract.receiver_checker import ReceiverUnreachable, run_receiver_check
+    from .contract.reports import text_report, write_report
+
+    name = "plangrep-mock check-receiver"
+    if not args.secret:
+        print(
+            f"{name}: --secret is required (or set {ENV_PREFIX}RECEIVER_SECRET)", file=sys.stderr
+        )
+        return 2
+    try:
+        result = run_receiver_check(
+            args.url,
+            secret=args.secret,
+            max_examples=args.examples,
+            seed=args.seed,
+            timeout=args.timeout,
+            slow_ack=args.slow_ack,
+            state_probe=args.state_url,
+            wait=args.wait,
+        )
+    except ReceiverUnreachable as exc:
+        print(f"{name}: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:  # a bad secret, URL or number
+        print(f"{name}: {exc}", file=sys.stderr)
+        return 2
+    print(text_report(result))
+    for kind in ("json", "junit"):
+        destination = getattr(args, kind)
+        if destination:
+            write_report(kind, result, destination)
+            print(f"{name}: {kind} report written to {destination}", file=sys.stderr)
+    return 0 if result.passed else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="plangrep-mock",
@@ -264,6 +338,8 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--scenario", default="happy", help="scenario name (default happy)")
     sim.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     sim.add_argument("--json", action="store_true", help="print one JSON object")
+
+    _add_check_receiver_parser(sub)
     return parser
 
 
@@ -301,6 +377,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run_simulate(args)
     if args.command == "serve":
         return _run_serve(args)
+    if args.command == "check-receiver":
+        return _run_check_receiver(args)
     raise AssertionError(f"unhandled command {args.command}")
 
 

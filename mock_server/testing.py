@@ -21,18 +21,23 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiohttp import web
 
 from statemachine import Scenario, parse_scenario
 
 from .app import PUBLIC_PREFIX, create_app
+from .client import PlangrepClient
 from .config import MockConfig
 from .contract.coverage import MachineCoverage
+from .contract.violations import ContractViolation
 from .control.events import record_json
 from .state import STATE_KEY, MockState
 from .webhooks.receiver import WebhookReceiver
+
+if TYPE_CHECKING:
+    from .contract.reports import CheckResult
 
 __all__ = [
     "FIXTURE_API_KEY",
@@ -341,8 +346,6 @@ class PlangrepMock:
 
     def _public(self) -> Any:
         if self._client is None:
-            from .client import PlangrepClient
-
             self._client = PlangrepClient(self.base_url, self.api_key)
         return self._client
 
@@ -548,6 +551,18 @@ class PlangrepMock:
             cov.add_delivery(delivery)
         return cov
 
+    def check_receiver(
+        self, target: str | web.Application, *, secret: str, **options: Any
+    ) -> CheckResult:
+        """Grade a webhook receiver (a URL, or an aiohttp app served in-process): see
+        `mock_server.contract.check_receiver` for the options. Raises `ReceiverViolation` (a
+        `ContractViolation`) when it breaks a receiver rule; returns the `CheckResult`."""
+        # imported here: the receiver checker serves in-process apps with this module's
+        # MockServerThread, so importing it at the top would be a cycle
+        from .contract.receiver_checker import check_receiver
+
+        return check_receiver(target, secret=secret, **options)
+
     def problems(self) -> tuple[list[dict[str, Any]], list[BaseException]]:
         return self.violations, self.server.server_errors()
 
@@ -559,8 +574,6 @@ class PlangrepMock:
         if errors:
             raise ServerError(errors)
         if violations:
-            from .contract.violations import ContractViolation
-
             raise ContractViolation.from_server(violations, self.requests)
 
 

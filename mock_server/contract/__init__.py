@@ -1,9 +1,11 @@
-"""The client contract kit: `check_client`, `ContractViolation`, strategies and coverage.
+"""The contract kit: `check_client`, `check_receiver`, `ContractViolation`, strategies,
+coverage and reports.
 
-    from mock_server.contract import check_client
+    from mock_server.contract import check_client, check_receiver
     check_client(my_wait_for_job, max_examples=100)   # raises ContractViolation, or reports
+    check_receiver("http://127.0.0.1:8000/webhooks", secret="wss_...")
 
-`check_client`, the runner and the strategies need hypothesis; they are imported on first use, so
+The checkers, the runner and the strategies need hypothesis; they are imported on first use, so
 the pytest plugin (which needs only the coverage table and `ContractViolation`) loads without it.
 """
 
@@ -24,6 +26,14 @@ if TYPE_CHECKING:
         contract_runner,
         replay_plan,
     )
+    from .receiver_checker import (
+        JUDGES,
+        ReceiverUnreachable,
+        ReceiverViolation,
+        check_receiver,
+        run_receiver_check,
+    )
+    from .reports import CheckResult, RuleResult
     from .strategies import (
         PATHS,
         ContractPlan,
@@ -40,8 +50,10 @@ if TYPE_CHECKING:
 __all__ = [
     "CONTRACT_API_KEY",
     "DELIVERY_OUTCOMES",
+    "JUDGES",
     "PATHS",
     "RULES",
+    "CheckResult",
     "ContractPlan",
     "ContractReport",
     "ContractRunner",
@@ -50,14 +62,19 @@ __all__ = [
     "FaultPlan",
     "MachineCoverage",
     "OwnerPlan",
+    "ReceiverUnreachable",
+    "ReceiverViolation",
+    "RuleResult",
     "canonical_plans",
     "check_client",
+    "check_receiver",
     "contract_plans",
     "contract_runner",
     "fault_plans",
     "format_requests",
     "owner_plans",
     "replay_plan",
+    "run_receiver_check",
     "scenarios",
 ]
 
@@ -73,6 +90,17 @@ _LAZY: dict[str, str] = {
         ),
         ".checker",
     ),
+    **dict.fromkeys(
+        (
+            "JUDGES",
+            "ReceiverUnreachable",
+            "ReceiverViolation",
+            "check_receiver",
+            "run_receiver_check",
+        ),
+        ".receiver_checker",
+    ),
+    **dict.fromkeys(("CheckResult", "RuleResult"), ".reports"),
     **dict.fromkeys(
         (
             "PATHS",

@@ -211,6 +211,68 @@ _ALL: tuple[Rule, ...] = (
         "plangrep",
         server=True,
     ),
+    # -- receivers: the integrator's webhook endpoint (judged by check_receiver) -------------
+    Rule(
+        "valid_rejected",
+        "receiver",
+        "answer 2xx to every delivery that verifies with the job's secret, whatever its bytes: "
+        "verify the raw body exactly as received (never re-serialized JSON), try every "
+        "`v1,` signature in the space-separated list and skip unknown versions; acknowledge "
+        "an older status that arrives late too (2xx, then ignore it)",
+        "plangrep",
+    ),
+    Rule(
+        "forged_accepted",
+        "receiver",
+        "answer 4xx (400, 401 or 403) to a delivery whose signature does not verify: sign "
+        "`webhook-id.webhook-timestamp.body` with the base64-decoded secret (the part after "
+        "`wss_`), compare in constant time, and reject a missing header, an empty or malformed "
+        "signature, a changed body, id or timestamp",
+        "mock",
+    ),
+    Rule(
+        "stale_accepted",
+        "receiver",
+        "reject (4xx) a delivery whose `webhook-timestamp` is more than 5 minutes in the past, "
+        "even when its signature verifies: an old captured delivery must not be replayable",
+        "mock",
+    ),
+    Rule(
+        "future_accepted",
+        "receiver",
+        "reject (4xx) a delivery whose `webhook-timestamp` is more than 5 minutes in the "
+        "future, even when its signature verifies (a timestamp in milliseconds is one)",
+        "mock",
+    ),
+    Rule(
+        "crash_on_bad_input",
+        "receiver",
+        "answer a malformed or forged delivery with a 4xx, promptly: never a 5xx, a reset "
+        "connection or a hang (catch every error of parsing and verification, including the "
+        "library's ValueError and a body that is not UTF-8)",
+        "mock",
+    ),
+    Rule(
+        "duplicate_rejected",
+        "receiver",
+        "answer 2xx to a delivery whose `webhook-id` was already processed (a retry: fresh "
+        "timestamp and signature, same id) and do not process it twice",
+        "mock",
+    ),
+    Rule(
+        "slow_ack",
+        "receiver",
+        "acknowledge a valid delivery with 2xx within the threshold (default 5 s): queue slow "
+        "work and answer first, or the sender times out and counts the delivery as failed",
+        "plangrep",
+    ),
+    Rule(
+        "state_regressed",
+        "receiver",
+        "keep the newest status of a job (highest `data.sequence`): an older status delivered "
+        "after a newer one must not overwrite it",
+        "mock",
+    ),
 )
 
 RULES: Mapping[str, Rule] = {r.id: r for r in _ALL}

@@ -400,10 +400,7 @@ async def upload_content(request: web.Request, principal: Principal) -> web.Resp
             "uploadToken",
             f"does not match the uploadToken issued for {reg.document_id} at registration",
         )
-    try:
-        require_upload_window(job)
-    except CommandRejected as exc:
-        raise command_error(exc) from None
+    require_upload_window(job)  # its CommandRejected is answered 409 by the middleware
     if body.sha256 is not None and body.sha256 != reg.sha256:
         raise integrity_error(
             reg,

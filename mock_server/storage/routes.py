@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from statemachine import CommandRejected, Job, JobFile, require_upload_window
+from statemachine import Job, JobFile, require_upload_window
 
 from ..errors import (
     Forbidden,
@@ -24,7 +24,6 @@ from ..errors import (
     PayloadTooLarge,
     Unprocessable,
     ValidationFailed,
-    command_error,
     field_error,
     json_response,
     short,
@@ -161,10 +160,7 @@ def _registration_for(
             message=f"no registered document {short(document_id)} on job {short(job_id)}; "
             "register the file with POST /jobs/{jobId}/uploads",
         )
-    try:
-        require_upload_window(job)
-    except CommandRejected as exc:
-        raise command_error(exc) from None
+    require_upload_window(job)  # its CommandRejected is answered 409 by the middleware
     return reg, job
 
 

@@ -41,6 +41,7 @@ __all__ = [
     "Delivery",
     "JobRenderer",
     "WebhookDispatcher",
+    "event_payload",
 ]
 
 logger = logging.getLogger("mock_server.webhooks")
@@ -273,6 +274,16 @@ def _classify(exc: BaseException) -> str:
     return "error"
 
 
+def event_payload(record: TransitionRecord, job: dict[str, Any]) -> dict[str, Any]:
+    """The body of one event (API.md part B): the job as rendered for `record.dst`, the status
+    it left and its 1-based position in the job's history."""
+    return {
+        "type": EVENT_TYPE,
+        "timestamp": format_time(record.at),
+        "data": {"job": job, "previousStatus": record.src, "sequence": record.sequence},
+    }
+
+
 class WebhookDispatcher:
     """Signed Standard Webhooks deliveries of an engine's job transitions.
 
@@ -446,16 +457,7 @@ class WebhookDispatcher:
     def _enqueue_event(
         self, record: TransitionRecord, job: Job, url: str, secret: str | None
     ) -> None:
-        payload = {
-            "type": EVENT_TYPE,
-            "timestamp": format_time(record.at),
-            "data": {
-                "job": self.render_job(job, record.dst),
-                "previousStatus": record.src,
-                "sequence": record.sequence,
-            },
-        }
-        body = serialize_body(payload)
+        body = serialize_body(event_payload(record, self.render_job(job, record.dst)))
         delivery = Delivery(
             "dlv_" + new_message_id()[4:],
             new_message_id(),

@@ -323,7 +323,7 @@ class WebhookReceiver:
         try:
             unverified = json.loads(body)
             job_id = str(unverified["data"]["job"]["id"])
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting: RecursionError
             return reject("invalid_json", "the body is not JSON")
         except (KeyError, TypeError):
             return reject("no_job_id", "the body has no data.job.id")

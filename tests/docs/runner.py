@@ -32,6 +32,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -58,7 +59,12 @@ ROOT = Path(__file__).resolve().parents[2]
 BASH = frozenset({"bash", "sh", "shell"})
 PYTHON = frozenset({"python", "py", "python3"})
 # what a fence may be labelled with: the executed kinds, and what is shown but never run
-SHOWN = frozenset({"text", "json", "mermaid", "yaml", "toml", "ini", "dot", "http", "diff"})
+# shown, never run: data, and programs in other languages (their own tests run them, where a
+# page says so)
+SHOWN = frozenset(
+    {"text", "json", "mermaid", "yaml", "toml", "ini", "dot", "http", "diff"}
+    | {"javascript", "typescript", "ruby", "go", "java"}
+)
 DEFAULT_ORIGIN = re.compile(r"\b(?:127\.0\.0\.1|localhost):8080\b")
 TIMEOUT = 120.0
 
@@ -240,8 +246,9 @@ def run_page(
     with tempfile.TemporaryDirectory(prefix="plangrep-docs-") as tmp:
         cwd = workdir or Path(tmp)
         if workdir is None:
-            # examples name the repository's data files as from its root (fixtures/...)
-            (cwd / "fixtures").symlink_to(ROOT / "fixtures", target_is_directory=True)
+            # examples name the repository's data files as from its root (fixtures/...): a
+            # copy, so an example that writes there cannot touch the repository
+            shutil.copytree(ROOT / "fixtures", cwd / "fixtures")
         env = _environment(origin)
         bash = [b for b in page.executed if b.kind == "bash"]
         python = [b for b in page.executed if b.kind == "python" and b.marker != "run"]

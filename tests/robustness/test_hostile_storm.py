@@ -30,7 +30,9 @@ MAX_RSS_GROWTH_MB = 120
 
 @pytest.fixture
 def storm_server() -> Iterator[MockServerThread]:
-    config = MockConfig(clock="manual", port=0, polling="off", seed=4, webhook_timeout=1.0)
+    # 2 s: long enough for the 10 MB answer's headers on a busy 2-core CI machine (1 s missed
+    # them under load), and the black hole and the drip never answer at all
+    config = MockConfig(clock="manual", port=0, polling="off", seed=4, webhook_timeout=2.0)
     with MockServerThread(config) as server:
         yield server
 
