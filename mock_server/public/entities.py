@@ -175,25 +175,26 @@ def _list_response(
     request: web.Request,
     content: ProjectContent,
     kind: EntityKind,
-    items: Sequence[Entity],
     scope: str,
     query: EntityQuery,
+    select: Callable[[], Sequence[Entity]],
 ) -> web.Response:
-    """A page of `items` (already filtered) in the documented envelope, the entities spliced
-    in from their kept encodings."""
-    page = paginate(
-        items,
-        list_key=list_key(kind.value, scope, _filters(kind, query)),
-        limit=parse_limit(request.query.get("limit")),
-        cursor=request.query.get("cursor"),
-    )
-    head = json.dumps(page.envelope(kind.value, None), separators=(",", ":")).encode()
-    assert head.endswith(b"null}")
-    body = (
-        head[:-5]
-        + content.encode_list(page.items, _prefix(request, content.project_id, query))
-        + b"}"
-    )
+    """A page of the entities `select` gives (already filtered) in the documented envelope,
+    the entities spliced in from their kept encodings. The body depends only on the request
+    and on the content, which never changes, so it is kept and a page asked for again costs a
+    look-up (an invalid cursor raises before anything is kept)."""
+    identity = list_key(kind.value, scope, _filters(kind, query))
+    limit = parse_limit(request.query.get("limit"))
+    cursor = request.query.get("cursor")
+    prefix = _prefix(request, content.project_id, query)
+    key = (identity, cursor, limit, prefix)
+    body = content.kept_body(key)
+    if body is None:
+        page = paginate(select(), list_key=identity, limit=limit, cursor=cursor)
+        head = json.dumps(page.envelope(kind.value, None), separators=(",", ":")).encode()
+        assert head.endswith(b"null}")
+        body = head[:-5] + content.encode_list(page.items, prefix) + b"}"
+        content.keep_body(key, body)
     return web.Response(body=body, content_type=_JSON)
 
 
@@ -284,8 +285,10 @@ def _list_handler(spec: _List) -> Callable[[web.Request, Principal], Any]:
     async def handler(request: web.Request, principal: Principal) -> web.Response:
         project, content = project_content(request, principal)
         query = _query(request)
-        items = content.select(spec.kind, query)
-        return _list_response(request, content, spec.kind, items, project.id, query)
+        return _list_response(
+            request, content, spec.kind, project.id, query,
+            lambda: content.select(spec.kind, query),
+        )  # fmt: skip
 
     handler.__name__ = spec.operation_id
     return handler
@@ -316,9 +319,11 @@ async def list_sheet_regions(request: web.Request, principal: Principal) -> web.
     regions = content.regions_of(sheet_id)
     if regions is None:
         raise _not_found("sheet", sheet_id, project.id)
-    items = content.select(EntityKind.REGIONS, query, regions)
     scope = f"{project.id}/sheets/{sheet_id}"
-    return _list_response(request, content, EntityKind.REGIONS, items, scope, query)
+    return _list_response(
+        request, content, EntityKind.REGIONS, scope, query,
+        lambda: content.select(EntityKind.REGIONS, query, regions),
+    )  # fmt: skip
 
 
 async def list_spec_sections(request: web.Request, principal: Principal) -> web.Response:
@@ -328,9 +333,11 @@ async def list_spec_sections(request: web.Request, principal: Principal) -> web.
     sections = content.sections_of(spec_id)
     if sections is None:
         raise _not_found("specification", spec_id, project.id)
-    items = content.select(EntityKind.SECTIONS, query, sections)
     scope = f"{project.id}/specifications/{spec_id}"
-    return _list_response(request, content, EntityKind.SECTIONS, items, scope, query)
+    return _list_response(
+        request, content, EntityKind.SECTIONS, scope, query,
+        lambda: content.select(EntityKind.SECTIONS, query, sections),
+    )  # fmt: skip
 
 
 async def get_spec_section(request: web.Request, principal: Principal) -> web.Response:

@@ -331,3 +331,18 @@ def test_store_rebuilds_a_project_only_when_a_job_finishes() -> None:
     assert second is not first
     assert [f.file.file_name for f in second.files] == ["a.pdf", "b.pdf"]
     assert isinstance(second.files[1], FileEntity)
+
+
+def test_kept_bodies_are_returned_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    import mock_server.content.project as project_module
+
+    content = ProjectContent("proj_x", "x", [])
+    assert content.kept_body("a") is None
+    content.keep_body("a", b"1" * 10)
+    assert content.kept_body("a") == b"1" * 10
+    monkeypatch.setattr(project_module, "_KEPT_BODY_BYTES", 25)
+    content.keep_body("b", b"2" * 10)
+    assert content.kept_body("a") is not None and content.kept_body("b") is not None
+    content.keep_body("c", b"3" * 10)  # past 25 bytes together: the others are dropped
+    assert content.kept_body("a") is None and content.kept_body("b") is None
+    assert content.kept_body("c") == b"3" * 10

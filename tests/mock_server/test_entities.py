@@ -608,3 +608,16 @@ def test_the_project_routes_do_not_swallow_post_projects_search() -> None:
             return r.status
 
     assert asyncio.run(post()) not in (404, 405)
+
+
+def test_a_page_asked_again_is_the_same_and_follows_a_finished_job(
+    server: Server, project: tuple[str, str]
+) -> None:
+    pid, _ = project
+    path = f"/projects/{pid}/sheets?limit=3"
+    first = server.api("GET", path)
+    assert server.api("GET", path).content == first.content
+    _finished_job(server, pid, [("later.pdf", b"z" * 200_000, "plans")])
+    after = server.api("GET", path).json()
+    assert after["total"] == first.json()["total"] + 2
+    assert after["sheets"] == first.json()["sheets"]  # the page's entities stay where they were
