@@ -105,6 +105,9 @@ _PARAM_DOCS: dict[str, Param] = {
     "doc_type": Param("docType", "submittal, rfi, report, schedule, addendum"),
 }
 _ORDER = list(_PARAM_DOCS)
+# every query parameter the reads take besides limit and cursor
+_FILTER_PARAMS = frozenset(p.name for p in _PARAM_DOCS.values())
+_NO_FILTERS = EntityQuery()
 
 
 def _params(names: frozenset[str] | set[str], *, listing: bool) -> tuple[Param, ...]:
@@ -119,6 +122,8 @@ def _params(names: frozenset[str] | set[str], *, listing: bool) -> tuple[Param, 
 def _query(request: web.Request, drop: frozenset[str] = frozenset()) -> EntityQuery:
     """The documented filters of the request (400 `invalid_filter` naming a bad one)."""
     params: Mapping[str, str] = request.query
+    if params.keys().isdisjoint(_FILTER_PARAMS):
+        return _NO_FILTERS  # most reads: no filter (the hot path)
     if drop:
         params = {k: v for k, v in params.items() if k not in drop}
     sheets = params.get("sheets")
