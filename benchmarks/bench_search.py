@@ -1,6 +1,7 @@
 """Source search on one project of 10,000 regions and 1,000 specification sections.
 
     python -m benchmarks.bench_search [--quick] [--regions N] [--sections N] [--queries N]
+                                      [--corpus synthetic|content] [--http]
 
 Builds a `SourceIndex` from synthetic but plausible construction text (its own generator:
 drawing notes by discipline, CSI MasterFormat sections with parts as facets, a long tail of
@@ -12,6 +13,14 @@ one CPU when the platform allows it. Latency is the CPU time of each search call
 spends on it, unaffected by other processes on a shared machine, and the same as wall time on an
 idle core); queries/s is queries per CPU-second. Wall-clock figures are printed beside them.
 Speed is measured here, never asserted in tests.
+
+`--corpus content` builds the sources the way the server does instead: documents from the
+content package's generator (`mock_server.content`), mapped by `mock_server.indexing`, cut at
+exactly N regions and N sections. `--http` also times the same queries through
+`POST /projects/{projectId}/source-search` of an in-process server (its index filled with the
+same sources), from a keep-alive client in the same process: wall time per request, client and
+server sharing the machine, and the process's CPU time per request (client and server
+together); the machine's load average is printed beside them.
 """
 
 from __future__ import annotations
@@ -40,7 +49,15 @@ from mock_server.search import (
     specification_uri,
 )
 
-__all__ = ["BenchQuery", "generate_queries", "generate_sources", "measure_search", "time_search"]
+__all__ = [
+    "BenchQuery",
+    "content_sources",
+    "generate_queries",
+    "generate_sources",
+    "measure_search",
+    "time_http",
+    "time_search",
+]
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -135,6 +152,44 @@ def _sentence(rnd: random.Random, tail: list[str]) -> str:
 
 def _paragraph(rnd: random.Random, tail: list[str], sentences: int) -> str:
     return " ".join(_sentence(rnd, tail) for _ in range(sentences))
+
+
+def content_sources(
+    n_regions: int = 10_000, n_sections: int = 1_000, *, seed: int = 1
+) -> list[SearchSource]:
+    """The server's own sources: plan sets and project manuals of 200 pages each from the
+    content package's generator, mapped as the server maps them, cut at exactly `n_regions`
+    regions and `n_sections` specification sections."""
+    from mock_server.content import generate_document
+    from mock_server.content.facts import PAGE_OK, DocumentFacts
+    from mock_server.indexing import document_sources
+
+    pages = 200
+    wanted = {"region": n_regions, "specification": n_sections}
+    kept: dict[str, list[SearchSource]] = {"region": [], "specification": []}
+    for kind, classification, name in (
+        ("region", "plans", "Drawings Vol {n}.pdf"),
+        ("specification", "specifications", "Project Manual Vol {n}.pdf"),
+    ):
+        n = 0
+        while len(kept[kind]) < wanted[kind]:
+            n += 1
+            facts = DocumentFacts(
+                job_id="job_" + "0" * 26,
+                project_id=PROJECT,
+                document_id=f"doc_{kind[:4]}{n:022d}",
+                file_id=f"file_{kind[:4]}{n:022d}",
+                file_name=name.format(n=n),
+                classification=classification,
+                content_type="application/pdf",
+                size=pages * 100_000,
+                status="completed",
+                kinds=bytes([kind == "region"]) * pages,
+                outcomes=bytes([PAGE_OK]) * pages,
+            )
+            document = generate_document(facts, seed=seed)
+            kept[kind] += [s for s in document_sources(PROJECT, document) if s.type == kind]
+    return kept["region"][:n_regions] + kept["specification"][:n_sections]
 
 
 def generate_sources(
@@ -301,10 +356,17 @@ def _percentile(values: list[float], p: float) -> float:
 
 
 def time_search(
-    n_regions: int = 10_000, n_sections: int = 1_000, n_queries: int = 400, *, rounds: int = 3
+    n_regions: int = 10_000,
+    n_sections: int = 1_000,
+    n_queries: int = 400,
+    *,
+    rounds: int = 3,
+    corpus: str = "synthetic",
+    http: bool = False,
 ) -> dict[str, Any]:
     t0 = time.perf_counter()
-    sources = generate_sources(n_regions, n_sections)
+    make = content_sources if corpus == "content" else generate_sources
+    sources = make(n_regions, n_sections)
     generated = time.perf_counter() - t0
     index = SourceIndex()
     t0 = time.perf_counter()
@@ -329,7 +391,10 @@ def time_search(
     elapsed = time.perf_counter() - started
     busy = sum(cpu) / 1000
     slowest = sorted(zip(cpu, [q.query for q in queries] * rounds, strict=True))[-5:]
+    extra = time_http(sources, queries) if http else {}
     return {
+        **extra,
+        "corpus": corpus,
         # CPU time per query: what one core spends, whatever else the machine runs
         "source_search_p50_ms": statistics.median(cpu),
         "source_search_p99_ms": _percentile(cpu, 99),
@@ -351,6 +416,70 @@ def time_search(
     }
 
 
+def time_http(sources: list[SearchSource], queries: list[BenchQuery]) -> dict[str, Any]:
+    """Wall ms per `POST /projects/{projectId}/source-search` of `queries`, through an
+    in-process server whose project's index holds `sources` (one keep-alive client)."""
+    import requests
+
+    from mock_server import MockConfig
+    from mock_server.testing import MockServerThread
+
+    config = MockConfig(clock="manual", port=0, polling="off", seed=1)
+    with MockServerThread(config) as server:
+        http = requests.Session()
+        headers = {"Authorization": "Bearer pgk_bench"}
+        base = server.url + "/api/open/v1"
+        made = http.post(f"{base}/projects", json={"name": "bench"}, headers=headers, timeout=30)
+        pid = made.json()["project"]["id"]
+        uri_project = PROJECT
+
+        def fill() -> None:
+            # the bench sources name their own project in their URIs; the index does not care
+            server.state.search.indexes.add(pid, sources)
+            assert uri_project
+
+        server.call(fill)
+        url = f"{base}/projects/{pid}/source-search"
+        bodies = []
+        for q in queries:
+            f = q.filters
+            body: dict[str, Any] = {"query": q.query, "maxHits": q.max_hits}
+            if q.entity_types:
+                body["entityTypes"] = list(q.entity_types)
+            for key, value in (
+                ("regionType", f.region_type),
+                ("layoutType", f.layout_type),
+                ("drawingType", f.drawing_type),
+                ("sheetNumber", f.sheet_number),
+                ("fileName", f.file_name),
+                ("pageNumber", f.page_number),
+                ("classification", f.classification),
+            ):
+                if value is not None:
+                    body[key] = value
+            bodies.append(json.dumps(body).encode())
+        post = {"headers": {**headers, "Content-Type": "application/json"}, "timeout": 30}
+        for b in bodies[:50]:
+            http.post(url, data=b, **post)
+        wall: list[float] = []
+        started, cpu_started = time.perf_counter(), time.process_time()
+        for b in bodies:
+            t = time.perf_counter()
+            answer = http.post(url, data=b, **post)
+            wall.append((time.perf_counter() - t) * 1000)
+            assert answer.status_code == 200, answer.text[:200]
+        elapsed = time.perf_counter() - started
+        cpu = time.process_time() - cpu_started
+    return {
+        # CPU of client and server together (one process), per request
+        "http_cpu_ms_per_request": cpu * 1000 / len(wall),
+        "http_p50_ms": statistics.median(wall),
+        "http_p99_ms": _percentile(wall, 99),
+        "http_rps": len(wall) / elapsed,
+        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+    }
+
+
 _pinned = False
 
 
@@ -362,11 +491,14 @@ def _pin_one_cpu() -> None:
         _pinned = True
 
 
-def measure_search(*, quick: bool = False) -> dict[str, Any]:
+def measure_search(
+    *, quick: bool = False, corpus: str = "synthetic", http: bool = False
+) -> dict[str, Any]:
     """Run `time_search` in a child process (pinned to one CPU) and return its figures."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    args = [sys.executable, "-m", "benchmarks.bench_search"] + (["--quick"] if quick else [])
+    args = [sys.executable, "-m", "benchmarks.bench_search", "--corpus", corpus]
+    args += (["--quick"] if quick else []) + (["--http"] if http else [])
     out = subprocess.run(args, check=True, capture_output=True, text=True, env=env, cwd=REPO)
     data: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return data
@@ -378,10 +510,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--regions", type=int, default=10_000)
     ap.add_argument("--sections", type=int, default=1_000)
     ap.add_argument("--queries", type=int, default=None)
+    ap.add_argument("--corpus", choices=("synthetic", "content"), default="synthetic")
+    ap.add_argument("--http", action="store_true", help="also time the queries over HTTP")
     args = ap.parse_args(argv)
     _pin_one_cpu()
     n = args.queries or (200 if args.quick else 400)
-    data = time_search(args.regions, args.sections, n, rounds=1 if args.quick else 3)
+    data = time_search(
+        args.regions,
+        args.sections,
+        n,
+        rounds=1 if args.quick else 3,
+        corpus=args.corpus,
+        http=args.http,
+    )
     print(json.dumps(data))
     return 0
 

@@ -8,6 +8,10 @@
   sides so drift hits both alike.
 - `measure_simulate(jobs)`: `simulate(jobs, scenario="random", seed=1)` in a child process
   pinned to one core; wall time of the run (imports excluded) and the child's peak RSS.
+- `measure_simulate_workers(jobs)`: the same with `workers=` one per CPU (issue 19), unpinned;
+  wall time, and the sum of the peak RSS of every process of the run (the parent, its fork
+  server and the workers), each sampled with psutil every 50 ms and raised to the process's own
+  `ru_maxrss` where the workers report it.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,8 +36,10 @@ from statemachine.machine import build_machine
 __all__ = [
     "LIFECYCLE",
     "SimulateResult",
+    "SimulateWorkersResult",
     "TransitionResult",
     "measure_simulate",
+    "measure_simulate_workers",
     "measure_transitions",
 ]
 
@@ -97,13 +104,16 @@ def _make_pass_bare(machine: Machine) -> Callable[[list[_Obj]], float]:
     return run
 
 
-def measure_transitions(live_jobs: int, *, min_transitions: int = 300_000) -> TransitionResult:
-    """Median microseconds per transition at `live_jobs` live objects, ours vs the baseline."""
+def measure_transitions(
+    live_jobs: int, *, min_transitions: int = 300_000, min_passes: int = 3
+) -> TransitionResult:
+    """Median microseconds per transition at `live_jobs` live objects, ours vs the baseline,
+    over at least `min_passes` measured passes (after one warm-up pass)."""
     ours_objs = [_Obj(i) for i in range(live_jobs)]
     bare_objs = [_Obj(i) for i in range(live_jobs)]
     pass_bare = _make_pass_bare(_baseline_machine())
     per_pass = live_jobs * len(LIFECYCLE)
-    passes = max(3, -(-min_transitions // per_pass))
+    passes = max(min_passes, -(-min_transitions // per_pass))
     start = JobStatus.PROVISIONING.value
     ours: list[float] = []
     bare: list[float] = []
@@ -169,6 +179,118 @@ def measure_simulate(jobs: int, *, python: str = sys.executable) -> SimulateResu
         jobs=jobs,
         seconds=data["seconds"],
         peak_rss_mb=data["rss_kb"] / 1024,
+        report=data["report"],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SimulateWorkersResult:
+    jobs: int
+    workers: int
+    seconds: float
+    peak_rss_mb: float  # the sum over every process of the run of its own peak
+    rss_mb_by_process: dict[str, float]
+    cpu_seconds: float  # of every process of the run (the workers' as last sampled, +-50 ms)
+    report: dict[str, Any]
+
+    @property
+    def jobs_per_s(self) -> float:
+        return self.jobs / self.seconds
+
+    @property
+    def jobs_per_cpu_s(self) -> float:
+        """Jobs per CPU-second of all the run's processes: what sharding costs in work, which
+        other load on the machine moves much less than jobs/s."""
+        return self.jobs / self.cpu_seconds if self.cpu_seconds else 0.0
+
+
+_WORKERS_CHILD = """
+import json, os, sys, threading, time
+import psutil
+from statemachine import simulate
+jobs, workers = int(sys.argv[1]), int(sys.argv[2])
+me = psutil.Process()
+peaks = {}  # pid -> (name, peak RSS in bytes), sampled: the parent, the fork server, the workers
+cpu = {}  # pid -> CPU seconds (user + system) at the last sample
+done = threading.Event()
+def sample():
+    while not done.wait(0.05):
+        for p in [me, *me.children(recursive=True)]:
+            try:
+                rss = p.memory_info().rss
+                cmd = " ".join(p.cmdline())
+            except psutil.Error:
+                continue
+            if p.pid == me.pid:
+                name = "parent"
+            elif "resource_tracker" in cmd:
+                name = "resource tracker"
+            elif p.pid in [c.pid for c in me.children()]:
+                name = "fork server"
+            else:
+                name = "worker"
+            old = peaks.get(p.pid, (name, 0))
+            peaks[p.pid] = (name, max(old[1], rss))
+            try:
+                t = p.cpu_times()
+                cpu[p.pid] = max(cpu.get(p.pid, 0.0), t.user + t.system)
+            except psutil.Error:
+                pass
+sampler = threading.Thread(target=sample, daemon=True)
+if __name__ == "__main__":
+    sampler.start()
+    t0 = time.perf_counter()
+    report = simulate(jobs, scenario="random", seed=1, workers=workers)
+    seconds = time.perf_counter() - t0
+    done.set()
+    sampler.join()
+    # each worker's own ru_maxrss (exact) wins over the samples where both are known
+    for pid, kb in report.extra["peak_rss_kb"].items():
+        name = peaks.get(pid, ("worker", 0))[0]
+        peaks[pid] = (name, max(peaks.get(pid, (name, 0))[1], kb * 1024))
+    import resource
+    mine = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    cpu[me.pid] = own.ru_utime + own.ru_stime
+    peaks[me.pid] = ("parent", max(peaks.get(me.pid, ("parent", 0))[1], mine))
+    named = {f"{n} ({pid})": b for pid, (n, b) in peaks.items()}
+    out = {"seconds": seconds, "peaks": named, "cpu_seconds": sum(cpu.values()),
+           "report": report.as_dict()}
+    print(json.dumps(out))
+"""
+
+
+def measure_simulate_workers(
+    jobs: int, workers: int | None = None, *, python: str = sys.executable
+) -> SimulateWorkersResult:
+    """Run `simulate(jobs, scenario="random", seed=1, workers=...)` in a fresh child (one worker
+    per CPU by default) and sum the peak resident memory of every process of the run."""
+    workers = workers or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                          else os.cpu_count() or 1)  # fmt: skip
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
+        f.write(_WORKERS_CHILD)  # a file, not -c: worker processes re-import the main module
+    try:
+        out = subprocess.run(
+            [python, f.name, str(jobs), str(workers)],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=REPO,
+        )
+    finally:
+        os.unlink(f.name)
+    data = json.loads(out.stdout.strip().splitlines()[-1])
+    by_process = {k: v / 2**20 for k, v in data["peaks"].items()}
+    return SimulateWorkersResult(
+        jobs=jobs,
+        workers=workers,
+        seconds=data["seconds"],
+        peak_rss_mb=sum(by_process.values()),
+        rss_mb_by_process=by_process,
+        cpu_seconds=data["cpu_seconds"],
         report=data["report"],
     )
 

@@ -3,16 +3,20 @@
     python -m benchmarks.targets bare JOB_JSON_FILE API_KEY
     python -m benchmarks.targets bare-list LIST_JSON_FILE API_KEY PROJECT_ID [encoded]
     python -m benchmarks.targets httpserver JOB_JSON_FILE API_KEY
+    python -m benchmarks.targets minimal JOB_JSON_FILE API_KEY [--uvloop]
     python -m benchmarks.targets mock-uvloop SERVE_ARGS...
 
 `bare` is the baseline for the mock's GET /jobs/{jobId}: a minimal aiohttp app that does the same
 bearer check (header present, scheme Bearer, a known key, the job belongs to the key's
 organisation) and returns the same job JSON with `web.json_response`. `httpserver` serves the same
 JSON with pytest-httpserver, as a test suite would (its defaults; werkzeug's per-request logging
-off). `mock-uvloop` is `plangrep-mock serve` on uvloop's event loop. `bare-list` is the baseline
-for the mock's GET /projects/{projectId}/sheets: the same bearer check, the project must be the
-key's organisation's, then the same list JSON with `web.json_response`. `bare`, `bare-list` and
-`httpserver` print `port N` once they listen; serve prints its banner.
+off). `minimal` is the floor of aiohttp for this request (benchmarks/instructions.py): one route,
+the Authorization header compared with the one expected value, the job's JSON bytes encoded once
+at start. `mock-uvloop` is `plangrep-mock serve` on uvloop's event loop. `bare-list` is the
+baseline for the mock's GET /projects/{projectId}/sheets: the same bearer check, the project must
+be the key's organisation's, then the same list JSON with `web.json_response` (`encoded`: bytes
+encoded once). `bare`, `bare-list`, `httpserver` and `minimal` print `port N` once they listen;
+serve prints its banner.
 """
 
 from __future__ import annotations
@@ -34,7 +38,9 @@ __all__ = [
     "main",
     "make_bare_app",
     "make_bare_list_app",
+    "make_minimal_app",
     "run_bare",
+    "run_bare_list",
     "run_httpserver",
     "run_mock_uvloop",
 ]
@@ -85,6 +91,21 @@ def make_bare_app(body: dict[str, Any], api_key: str) -> web.Application:
     return app
 
 
+def make_minimal_app(body: dict[str, Any], api_key: str) -> web.Application:
+    """The floor: what aiohttp itself costs for this request, with the least work of ours."""
+    raw = json.dumps(body, separators=(",", ":")).encode()
+    expected = f"Bearer {api_key}"
+
+    async def get_job(request: web.Request) -> web.Response:
+        if request.headers.get("Authorization") != expected:
+            return web.Response(status=401)
+        return web.Response(body=raw, content_type="application/json")
+
+    app = web.Application()
+    app.router.add_get(JOB_PATH, get_job)
+    return app
+
+
 def make_bare_list_app(
     body: dict[str, Any], api_key: str, project_id: str, *, encoded: bool = False
 ) -> web.Application:
@@ -119,14 +140,18 @@ def make_bare_list_app(
     return app
 
 
-def run_bare(
-    job_file: str, api_key: str, project_id: str | None = None, encoded: bool = False
-) -> None:
-    if project_id is None:
-        app = make_bare_app(_load(job_file), api_key)
-    else:
-        body = json.loads(Path(job_file).read_text(encoding="utf-8"))
-        app = make_bare_list_app(body, api_key, project_id, encoded=encoded)
+def run_bare_list(list_file: str, api_key: str, project_id: str, *flags: str) -> None:
+    body = json.loads(Path(list_file).read_text(encoding="utf-8"))
+    _serve(make_bare_list_app(body, api_key, project_id, encoded="encoded" in flags))
+
+
+def run_bare(job_file: str, api_key: str, *, minimal: bool = False) -> None:
+    make = make_minimal_app if minimal else make_bare_app
+    _serve(make(_load(job_file), api_key))
+
+
+def _serve(app: web.Application) -> None:
+    """Serve `app` on 127.0.0.1:0, print `port N`, stop at SIGINT or SIGTERM."""
 
     async def serve() -> None:
         runner = web.AppRunner(app, access_log=None)
@@ -183,15 +208,22 @@ def main(argv: list[str]) -> int:
         run_bare(*rest)
         return 0
     if kind == "bare-list":
-        run_bare(rest[0], rest[1], rest[2], encoded=rest[3:] == ["encoded"])
+        run_bare_list(*rest)
         return 0
     if kind == "httpserver":
         run_httpserver(*rest)
         return 0
+    if kind == "minimal":
+        if "--uvloop" in rest:
+            import uvloop
+
+            asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+        run_bare(*[a for a in rest if a != "--uvloop"], minimal=True)
+        return 0
     if kind == "mock-uvloop":
         return run_mock_uvloop(rest)
     print(
-        f"unknown target {kind!r}; use bare, bare-list, httpserver or mock-uvloop",
+        f"unknown target {kind!r}; use bare, bare-list, httpserver, minimal or mock-uvloop",
         file=sys.stderr,
     )
     return 2

@@ -15,13 +15,25 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from .config import MockConfig
-from .control import accounts, clock, events, faults, journal, scenarios, system, webhooks
+from .control import accounts, clock, events, faults, journal, scenarios, system, ui, webhooks
 from .control import artifacts as control_artifacts
 from .http.endpoints import install
 from .http.middleware import PUBLIC_PREFIX, core_middleware
-from .public import artifacts, complete, entities, jobs, projects, results, summary, uploads
+from .public import (
+    artifacts,
+    complete,
+    entities,
+    jobs,
+    keys,
+    projects,
+    results,
+    search,
+    summary,
+    uploads,
+)
 from .state import STATE_KEY, MockState
 from .storage import routes as storage_routes
+from .ui import FEED_KEY, LiveFeed
 
 __all__ = ["ENDPOINT_MODULES", "PUBLIC_PREFIX", "create_app"]
 
@@ -37,6 +49,8 @@ ENDPOINT_MODULES = (
     complete,
     results,
     summary,
+    search,
+    keys,
     entities,
     artifacts,
     storage_routes,
@@ -48,6 +62,7 @@ ENDPOINT_MODULES = (
     journal,
     webhooks,
     faults,
+    ui,
     control_artifacts,
 )
 
@@ -84,6 +99,11 @@ async def _webhooks(app: web.Application) -> AsyncIterator[None]:
     await dispatcher.close()
 
 
+async def _close_feed(app: web.Application) -> None:
+    """End the dashboard's event streams, so a stopping server does not wait on open pages."""
+    await app[FEED_KEY].close()
+
+
 def create_app(config: MockConfig | None = None) -> web.Application:
     """A mock server application; run it with aiohttp's runners or `plangrep-mock serve`."""
     config = config or MockConfig()
@@ -96,6 +116,8 @@ def create_app(config: MockConfig | None = None) -> web.Application:
     app[STATE_KEY] = MockState(config)
     app.cleanup_ctx.append(_ticker)
     app.cleanup_ctx.append(_webhooks)
+    app[FEED_KEY] = LiveFeed(app[STATE_KEY])  # the dashboard's feed: idle until a page connects
+    app.on_shutdown.append(_close_feed)
     for module in ENDPOINT_MODULES:
         install(app, module.ENDPOINTS)
     return app

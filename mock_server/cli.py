@@ -15,6 +15,7 @@ from typing import Any
 
 from statemachine import render_diagram, simulate
 from statemachine.errors import StateMachineError
+from statemachine.simulation import SHARD_JOBS
 
 from .config import MockConfig, parse_key_spec
 
@@ -148,6 +149,7 @@ def _banner(config: MockConfig, port: int) -> str:
     return (
         f"plangrep-mock: Plangrep API at {root}/api/open/v1\n"
         f"plangrep-mock: control API at {root}/_mock (OpenAPI: {root}/openapi.json)\n"
+        f"plangrep-mock: dashboard at {root}/_mock/ui/\n"
         f"plangrep-mock: clock {config.clock} x{config.speed:g}, scenario {config.scenario}, "
         f"polling {config.polling}, {keys}\n"
         f"plangrep-mock: try: {curl}\n"
@@ -333,37 +335,79 @@ def build_parser() -> argparse.ArgumentParser:
     diagram = sub.add_parser("diagram", help="print the job state machine")
     diagram.add_argument("--format", choices=["mermaid", "dot"], default="mermaid")
 
-    sim = sub.add_parser("simulate", help="run N jobs end to end in virtual time")
+    sim = sub.add_parser(
+        "simulate",
+        help="run N jobs end to end in virtual time",
+        description="Run N jobs end to end in virtual time through the engine, driven by a "
+        f"simulated integrator. Runs of more than {SHARD_JOBS:,} jobs are cut into independent "
+        "shards; --workers runs them in that many processes and gives the same report.",
+    )
     sim.add_argument("--jobs", type=int, default=1000, help="number of jobs (default 1000)")
     sim.add_argument("--scenario", default="happy", help="scenario name (default happy)")
     sim.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     sim.add_argument("--json", action="store_true", help="print one JSON object")
+    sim.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes to run the shards in, 1 to the number of CPUs (default 1); the report "
+        "does not depend on it",
+    )
+    sim.add_argument(
+        "--quiet", action="store_true", help="no progress bar (it is off anyway when stderr is "
+        "not a terminal)"
+    )  # fmt: skip
 
     _add_check_receiver_parser(sub)
     return parser
 
 
-def _run_simulate(args: argparse.Namespace) -> int:
-    if args.jobs < 0:
-        print(f"plangrep-mock simulate: --jobs must be >= 0, got {args.jobs}", file=sys.stderr)
-        return 2
-    show_bar = sys.stderr.isatty() and args.jobs >= 5000
+def _usable_cpus() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
-    def bar(done: int) -> None:
-        width = 40
-        filled = width * done // args.jobs
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{args.jobs} jobs")
-        sys.stderr.flush()
+
+def _run_simulate(args: argparse.Namespace) -> int:
+    def fail(message: str) -> int:
+        print(f"plangrep-mock simulate: {message}", file=sys.stderr)
+        return 2
+
+    if args.jobs < 0:
+        return fail(f"--jobs must be >= 0, got {args.jobs}")
+    cpus = _usable_cpus()
+    if not 1 <= args.workers <= cpus:
+        return fail(
+            f"--workers must be between 1 and {cpus} (the CPUs this process may use), "
+            f"got {args.workers}"
+        )
+    from tqdm import tqdm
+
+    # a bar only for a person watching: never into a pipe or a log file
+    bar = tqdm(
+        total=args.jobs,
+        unit=" jobs",
+        unit_scale=True,
+        file=sys.stderr,
+        disable=args.quiet or not sys.stderr.isatty(),
+        dynamic_ncols=True,
+    )
+
+    def progress(done: int) -> None:
+        bar.update(done - bar.n)
 
     try:
-        report = simulate(
-            args.jobs, scenario=args.scenario, seed=args.seed, progress=bar if show_bar else None
-        )
+        with bar:
+            report = simulate(
+                args.jobs,
+                scenario=args.scenario,
+                seed=args.seed,
+                progress=progress,
+                workers=args.workers,
+            )
+            progress(args.jobs)
     except StateMachineError as exc:
-        print(f"plangrep-mock simulate: {exc}", file=sys.stderr)
-        return 2
-    if show_bar:
-        sys.stderr.write("\n")
+        return fail(str(exc))
     print(report.to_json() if args.json else report.to_table())
     return 0
 

@@ -87,6 +87,9 @@ class MockConfig:
     tick_interval: float = 0.02
     clock_origin: float | None = None
     scenario_dir: str | None = None
+    # refuse (401) a session cookie the control API did not name, instead of signing it into
+    # the default organisation (so a fuzzer's "invalid cookie" probe is refused)
+    strict_sessions: bool = False
 
     def __post_init__(self) -> None:
         if self.clock not in ("manual", "realtime"):

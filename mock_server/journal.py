@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any, NamedTuple
 
 from statemachine import format_time
@@ -65,6 +66,10 @@ class Journal:
 
     def __iter__(self) -> Iterator[JournalEntry]:
         return iter(self._entries)
+
+    def recent(self, n: int) -> list[JournalEntry]:
+        """The last `n` entries still kept, newest first."""
+        return list(islice(reversed(self._entries), max(0, n)))
 
     def clear(self) -> None:
         self._entries.clear()

@@ -1,10 +1,10 @@
 """The server's state: everything one mock server holds, under `app[STATE_KEY]`.
 
-Like a moto backend, it has no HTTP in it: the engine, the keys, the journal and violations, the
-idempotency store, the polling rule's memory, signed storage, the synthetic content, the faults
-and the webhook dispatcher. Each part is built here and reset here (`reset()`), explicitly;
-`create_app` adds the HTTP side (middleware, endpoints, the dispatcher's session and the
-realtime ticker).
+Like a moto backend, it has no HTTP in it: the engine, the keys and sessions, the journal and
+violations, the idempotency store, the polling rule's memory, signed storage, the synthetic
+content and its search indexes, the faults and the webhook dispatcher. Each part is built here
+and reset here (`reset()`), explicitly; `create_app` adds the HTTP side (middleware, endpoints,
+the dispatcher's session and the realtime ticker).
 
 `subscribe(fn)` adds a transition subscriber `fn(record, obj)` that follows the engine across
 resets (the contract kit and tests use it); the parts above are subscribed by the state itself.
@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -31,79 +30,19 @@ from statemachine import (
     load_scenario_dir,
 )
 
-from .config import ALL_SCOPES, KeySpec, MockConfig
-from .content import ContentStore, load_content_packs
+from .config import MockConfig
+from .content import RESULT_STATUSES, ContentStore, load_content_packs
 from .faults import FaultRegistry
 from .http.idempotency import IdempotencyStore
+from .indexing import SearchFeed
 from .journal import Journal, ViolationLog
+from .keys import KeyRegistry, ResolvedKey, SessionBook
 from .polling import SeenBook
 from .public.serialize import job_json
 from .storage import Storage, StorageSettings
 from .webhooks.dispatcher import WebhookDispatcher
 
 __all__ = ["STATE_KEY", "KeyRegistry", "MockState", "ResolvedKey"]
-
-
-@dataclass(frozen=True, slots=True)
-class ResolvedKey:
-    key: str
-    org: str
-    scopes: frozenset[str]
-
-
-class KeyRegistry:
-    """Which bearer tokens are accepted, their organisation and scopes, and revocations.
-
-    Without configured keys any non-empty token is accepted with every scope and is its own
-    organisation; with configured keys only those are accepted.
-    """
-
-    def __init__(self, specs: tuple[KeySpec, ...] = ()) -> None:
-        self._configured = {s.key: s for s in specs}
-        self._revoked: set[str] = set()
-        self._resolved: dict[str, ResolvedKey] = {}
-
-    @property
-    def open(self) -> bool:
-        return not self._configured
-
-    def resolve(self, token: str) -> ResolvedKey | None:
-        """The key's identity, or None when it is unknown or revoked."""
-        known = self._resolved.get(token)
-        if known is not None:
-            return known
-        if not token or token in self._revoked:
-            return None
-        if not self._configured:
-            resolved = ResolvedKey(token, token, ALL_SCOPES)
-        else:
-            spec = self._configured.get(token)
-            if spec is None:
-                return None
-            resolved = ResolvedKey(token, spec.organisation, spec.scopes)
-        if len(self._resolved) < 100_000:  # any token is a key by default: stay bounded
-            self._resolved[token] = resolved
-        return resolved
-
-    def organisation(self, token: str) -> str | None:
-        """The organisation of a key whether or not it is revoked (for the control API)."""
-        if not token:
-            return None
-        if not self._configured:
-            return token
-        spec = self._configured.get(token)
-        return spec.organisation if spec else None
-
-    def revoke(self, token: str) -> None:
-        self._revoked.add(token)
-        self._resolved.pop(token, None)
-
-    def is_revoked(self, token: str) -> bool:
-        return token in self._revoked
-
-    def clear_revocations(self) -> None:
-        self._revoked.clear()
-        self._resolved.clear()
 
 
 Subscriber = Callable[[TransitionRecord, "Job | Project"], None]
@@ -120,7 +59,8 @@ class MockState:
         )
         # fails early with UnknownScenario if the default scenario does not exist
         self.scenarios.get(config.scenario)
-        self.keys = KeyRegistry(config.api_keys)
+        self.keys = KeyRegistry(config.api_keys, created_at=self.clock.now())
+        self.sessions = SessionBook(self.keys.default_org, strict=config.strict_sessions)
         self.journal = Journal(config.journal_size)
         self.violations = ViolationLog()
         self.idempotency = IdempotencyStore()
@@ -136,6 +76,9 @@ class MockState:
         # the synthetic extracted content, generated when a result or a read asks; a bad
         # content pack fails here, early (ContentPackError is a ValueError)
         self.content = ContentStore(config.seed, load_content_packs(config.content_packs))
+        # each project's source index, fed from the content of its finished jobs when a search
+        # first needs it
+        self.search = SearchFeed(self.content)
         self.faults = FaultRegistry()
         self.server_errors: list[BaseException] = []
         # job id -> (what the Job object depends on, its serialized `{"job": ...}`)
@@ -170,13 +113,17 @@ class MockState:
         return engine
 
     def _on_transition(self, record: TransitionRecord, obj: Job | Project) -> None:
-        """The state's own parts follow every transition: webhooks go out, and the bytes held
-        for a job's uploads are released once its upload window closes."""
+        """The state's own parts follow every transition: webhooks go out, the bytes held for
+        a job's uploads are released once its upload window closes, and a job that wrote its
+        entities is noted for its project's search index."""
         if record.kind != "job":
             return
         self.webhooks.on_transition(record, obj)
         if record.src in UPLOAD_WINDOW and record.dst not in UPLOAD_WINDOW:
             self.storage.release_job(record.object_id)
+        if record.dst in RESULT_STATUSES:
+            assert isinstance(obj, Job)
+            self.search.job_finished(obj, record.at)
 
     def subscribe(self, fn: Subscriber) -> None:
         """Subscribe to the transitions of this engine and of every engine after a reset."""
@@ -188,11 +135,12 @@ class MockState:
         return self.engine.now
 
     def reset(self) -> None:
-        """Forget every project, job, account, request, violation, upload, fault, delivery and
-        revocation; the clock goes on from where it is. Server errors are kept: each is a bug
-        that must reach the test."""
+        """Forget every project, job, account, session, created key, request, violation,
+        upload, search index, fault, delivery and revocation; the clock goes on from where it
+        is. Server errors are kept: each is a bug that must reach the test."""
         self.engine = self._new_engine()
-        self.keys.clear_revocations()
+        self.keys.reset()
+        self.sessions.clear()
         self.journal.clear()
         self.violations.clear()
         self.idempotency.clear()
@@ -200,6 +148,7 @@ class MockState:
         self.job_json_cache.clear()
         self.storage.clear()
         self.content.clear()
+        self.search.clear()
         self.faults.clear()
         self.webhooks.reset(self.engine)
 

@@ -84,6 +84,9 @@ class Scenario(BaseModel):
     job_ttl: float = Field(SEVEN_DAYS, gt=0, le=MAX_SECONDS, allow_inf_nan=False)
     cancel_while_processing: Literal["immediate", "deferred", "race_lost"] = "immediate"
     cancel_defer_seconds: float = Field(10.0, ge=0, le=MAX_SECONDS, allow_inf_nan=False)
+    # after the job writes its entities (completed, completed_with_errors), the project's search
+    # index answers 409 index_not_ready for this long
+    index_ready_delay: float = Field(10.0, ge=0, le=MAX_SECONDS, allow_inf_nan=False)
     # projects created under this scenario (the server's default, or X-Mock-Scenario on
     # POST /projects) run a runtime upgrade
     project_upgrade: ProjectUpgrade | None = None

@@ -7,7 +7,8 @@ server's violation log and every checker (`check_client`, `check_workflow`, `che
 name rules from this table only, so a report and the docs cannot drift apart.
 
 The rules about one job that both the server and the checkers judge have their one judging
-function here, over `Seen`: what one API key has been shown of one job. The server feeds it the
+function here, over `Seen`: what one API key has been shown of one job (and, for source search,
+over `SeenIndex`: what one key was told of one project's search index). The server feeds it the
 requests it answers (`GET /_mock/violations`); the checkers feed it every request they see,
 faults included. Each side words its report (the server in absolute terms, a checker relative to
 the start of the example); the verdict is this module's.
@@ -30,8 +31,10 @@ __all__ = [
     "Finding",
     "Rule",
     "Seen",
+    "SeenIndex",
     "Source",
     "judge_cancel",
+    "judge_index_retry",
     "judge_poll",
     "judge_resume",
     "rule",
@@ -137,6 +140,40 @@ def judge_cancel(seen: Seen, current_status: str) -> Finding | None:
     return None
 
 
+@dataclass(slots=True)
+class SeenIndex:
+    """What one API key was last told of one project's search index, in virtual time."""
+
+    refused_at: float | None = None  # the last source search answered 409 index_not_ready
+    retry_until: float = 0.0  # ... and when its Retry-After said to come back
+
+    def answered(self, at: float, *, retry_after: float = 0.0) -> None:
+        """A source search was answered at `at`: a 409 asking to retry after `retry_after`
+        seconds, or (0) results."""
+        if retry_after > 0:
+            self.refused_at = at
+            self.retry_until = at + retry_after
+        else:
+            self.refused_at = None
+            self.retry_until = 0.0
+
+
+def judge_index_retry(seen: SeenIndex, at: float) -> Finding | None:
+    """A source search arriving at `at` sooner than the Retry-After of the 409
+    index_not_ready this key was last answered for the project."""
+    if seen.refused_at is None or at >= seen.retry_until - EPS:
+        return None
+    return Finding(
+        "index_retry_too_fast",
+        {
+            "gap": at - seen.refused_at,
+            "retryAfter": seen.retry_until - seen.refused_at,
+            "refusedAt": seen.refused_at,
+            "wait": max(1, math.ceil(seen.retry_until - at - 1e-9)),
+        },
+    )
+
+
 Family = Literal["client", "workflow", "receiver"]
 Source = Literal["plangrep", "mock"]
 
@@ -202,6 +239,16 @@ _ALL: tuple[Rule, ...] = (
         "client",
         "give up with an error rather than wait or retry without bound",
         "mock",
+    ),
+    # -- workflows: what an integration does around its jobs ---------------------------------
+    Rule(
+        "index_retry_too_fast",
+        "workflow",
+        "after a source search answered 409 index_not_ready, wait at least its Retry-After "
+        "before searching that project again (Plangrep: retry after a short wait, 5-10 s)",
+        "mock",
+        server=True,
+        judge=judge_index_retry,
     ),
     # recorded by the server only (the contract kit creates the job itself)
     Rule(

@@ -1,4 +1,5 @@
-"""Organisations' credits (by one of their keys) and key revocation."""
+"""Organisations' credits (by one of their keys), key revocation, and sessions: which
+organisation a session cookie of the Plangrep app signs into (for the workspace key routes)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,18 @@ from typing import Any
 
 from aiohttp import web
 
-from ..errors import NotFound, json_response, short
+from ..errors import NotFound, field_error, json_response, short
 from ..http.body import read_json
 from ..http.endpoints import Endpoint
+from ..keys import MAX_COOKIE_CHARS
 from ..state import STATE_KEY, MockState
-from .models import AccountCredits, CreditsRequest, RevokeResponse
+from .models import (
+    AccountCredits,
+    CreditsRequest,
+    RevokeResponse,
+    SessionRequest,
+    SessionResponse,
+)
 from .system import CONTROL_PREFIX
 
 __all__ = ["ENDPOINTS", "profile_json"]
@@ -65,8 +73,22 @@ async def revoke_key(request: web.Request) -> web.Response:
     state = request.app[STATE_KEY]
     api_key = request.match_info["apiKey"]
     _org_of(state, api_key)
-    state.keys.revoke(api_key)
+    state.keys.revoke(api_key, now=state.engine.now)
     return json_response({"apiKey": api_key, "revoked": True})
+
+
+async def put_session(request: web.Request) -> web.Response:
+    """Sign the session `cookieValue` (the value of the `plangrep_session` cookie) into an
+    organisation; a session the control API never named signs into the default one."""
+    state = request.app[STATE_KEY]
+    value = request.match_info["cookieValue"]
+    if len(value) > MAX_COOKIE_CHARS:
+        raise field_error("cookieValue", f"must be at most {MAX_COOKIE_CHARS} characters")
+    body = await read_json(request, SessionRequest)
+    session = state.sessions.sign_in(value, body.org)
+    return json_response(
+        {"cookieValue": session.value, "org": session.org, "userId": session.user_id}
+    )
 
 
 ENDPOINTS = [
@@ -83,5 +105,11 @@ ENDPOINTS = [
     Endpoint(
         "POST", CONTROL_PREFIX + "/keys/{apiKey}/revoke", revoke_key, "mockRevokeKey",
         "Revoke an API key", 200, RevokeResponse, tag="control", errors=(404,),
+    ),
+    Endpoint(
+        "PUT", CONTROL_PREFIX + "/sessions/{cookieValue}", put_session, "mockPutSession",
+        "Sign a session cookie of the Plangrep app into an organisation", 200,
+        SessionResponse, tag="control", body=SessionRequest, body_kind="json",
+        body_required=True,
     ),
 ]  # fmt: skip

@@ -34,6 +34,8 @@ __all__ = [
     "ScenarioNextRequest",
     "ScenarioNextResponse",
     "ScenariosResponse",
+    "SessionRequest",
+    "SessionResponse",
     "TransitionModel",
     "ViolationModel",
     "ViolationsResponse",
@@ -183,6 +185,18 @@ class AccountCredits(_Response):
 class RevokeResponse(BaseModel):
     apiKey: str
     revoked: bool
+
+
+class SessionRequest(BaseModel):
+    model_config = ConfigDict(strict=True)
+
+    org: str = Field(min_length=1, max_length=200, description="the organisation signed into")
+
+
+class SessionResponse(BaseModel):
+    cookieValue: str
+    org: str
+    userId: str
 
 
 class ViolationModel(BaseModel):

@@ -1,7 +1,10 @@
-"""Bearer keys, scopes and tenancy (API.md part A "Basics", part B "Accounts, scopes, pages").
+"""Bearer keys, sessions, scopes and tenancy (API.md part A "Basics" and "Workspace API keys",
+part B "Accounts, scopes, pages").
 
-401 for a missing, malformed, unknown or revoked key; 403 `insufficient_scope` for a key
-without the scope; another organisation's project or job is 404, exactly as if it did not exist.
+401 for a missing, malformed, unknown, revoked or expired key; 403 `insufficient_scope` for a
+key without the scope; another organisation's project or job is 404, exactly as if it did not
+exist. The workspace key routes take the app's session cookie instead (`authenticate_session`):
+401 without one, or with a bearer key instead.
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ from aiohttp import web
 from statemachine import format_time
 from statemachine.engine import Job, Project
 
-from ..errors import Forbidden, NotFound, Unauthorized, short
+from ..errors import ApiError, Forbidden, NotFound, Unauthorized, short
+from ..keys import SESSION_COOKIE, KeyRefused, Session, session_value
 from ..state import STATE_KEY
 
 __all__ = [
@@ -23,6 +27,7 @@ __all__ = [
     "PROJECT_ID_KEY",
     "Principal",
     "authenticate",
+    "authenticate_session",
     "bearer_token",
     "get_job_for",
     "get_project_for",
@@ -68,17 +73,14 @@ def bearer_token(request: web.Request) -> str:
 
 
 def authenticate(request: web.Request, scope: str) -> Principal:
-    """The caller, if its key is valid and has `scope`; else 401 or 403."""
+    """The caller, if its key is valid and has `scope`; else 401 or 403. A valid key's use is
+    recorded (`lastUsedAt`, `lastUsedIp`)."""
     token = bearer_token(request)
     state = request.app[STATE_KEY]
-    resolved = state.keys.resolve(token)
-    if resolved is None:
-        if state.keys.is_revoked(token):
-            raise _unauthorized("this API key has been revoked; use a valid key")
-        raise _unauthorized(
-            "this API key is not valid; the mock was started with --api-key and accepts only "
-            "the keys configured there"
-        )
+    try:
+        resolved = state.keys.use(token, now=state.engine.now, ip=request.remote)
+    except KeyRefused as refused:
+        raise _refused(refused, configured=not state.keys.open) from None
     if scope not in resolved.scopes:
         granted = sorted(resolved.scopes)
         raise Forbidden(
@@ -90,6 +92,53 @@ def authenticate(request: web.Request, scope: str) -> Principal:
     principal = Principal(resolved.org, resolved.key, resolved.scopes)
     request[PRINCIPAL_KEY] = principal
     return principal
+
+
+def _refused(refused: KeyRefused, *, configured: bool) -> Unauthorized:
+    at = "" if refused.at is None else format_time(refused.at)
+    if refused.reason == "revoked":
+        return _unauthorized(f"this API key was revoked at {at}; create a new key")
+    if refused.reason == "expired":
+        return _unauthorized(f"this API key expired at {at} (its expiresAt); create a new key")
+    if configured:
+        return _unauthorized(
+            "this API key is not valid; the mock was started with --api-key and accepts only "
+            "the keys configured there and keys created through POST /api/open-api/keys"
+        )
+    return _unauthorized("this API key is not valid; send a non-empty key")
+
+
+def authenticate_session(request: web.Request) -> Session:
+    """The signed-in session of a workspace key route (`Cookie: plangrep_session=...`); 401
+    without a session cookie, with a bearer key instead, or with a session the server does not
+    know when it refuses unknown sessions."""
+    value = session_value(request.headers.get("Cookie"))
+    if value is None:
+        if "Authorization" in request.headers:
+            raise _session_unauthorized(
+                "the workspace key routes take the app's session cookie, not a bearer API key; "
+                f"send Cookie: {SESSION_COOKIE}=<session>"
+            )
+        raise _session_unauthorized(
+            f"no session: send Cookie: {SESSION_COOKIE}=<session> (the control API names "
+            "sessions with PUT /_mock/sessions/{cookieValue})"
+        )
+    session = request.app[STATE_KEY].sessions.resolve(value)
+    if session is None:
+        raise _session_unauthorized(
+            f"the session {short(value, 40)!r} is not signed in; name it with "
+            "PUT /_mock/sessions/{cookieValue} (this server refuses unknown sessions)"
+        )
+    return session
+
+
+def _session_unauthorized(message: str) -> ApiError:
+    return ApiError(
+        status=401,
+        code="unauthorized",
+        message=message,
+        headers={"WWW-Authenticate": f'Cookie realm="plangrep", cookie-name="{SESSION_COOKIE}"'},
+    )
 
 
 def get_project_for(request: web.Request, principal: Principal, project_id: str) -> Project:

@@ -3,7 +3,8 @@
 A resource module lists its endpoints (`ENDPOINTS = [Endpoint(...), ...]`); `create_app` installs
 them (`install`), and `GET /openapi.json` describes exactly what was installed. An endpoint with a
 `scope` is authenticated before its handler runs: the handler gets `(request, principal)`; one
-without (the control API, signed storage) gets `(request)`.
+with `session=True` (the workspace key routes) takes the app's session cookie instead and gets
+`(request, session)`; one without either (the control API, signed storage) gets `(request)`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from typing import Any, Literal
 from aiohttp import web
 from pydantic import BaseModel
 
-from .auth import Principal, authenticate
+from ..keys import Session
+from .auth import Principal, authenticate, authenticate_session
 
 __all__ = [
     "ENDPOINTS_KEY",
@@ -27,6 +29,7 @@ __all__ = [
 
 BodyKind = Literal["json", "multipart", "none"]
 PublicHandler = Callable[[web.Request, Principal], Awaitable[web.StreamResponse]]
+SessionHandler = Callable[[web.Request, Session], Awaitable[web.StreamResponse]]
 PlainHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -48,8 +51,10 @@ class Endpoint:
     """One route: what it does, what it takes and answers, and who may call it.
 
     `scope`: the bearer key's scope a public endpoint needs (401/403 are documented for it);
-    None for routes that take no key. `errors`: the error statuses beyond the ones the
-    declaration implies (auth, body, injected faults, 405).
+    None for routes that take no key. `session`: the route takes the app's session cookie
+    (401 is documented for it). `errors`: the error statuses beyond the ones the declaration
+    implies (auth, body, injected faults, 405). `retry_after`: error statuses whose answers
+    carry `Retry-After` (429 always does).
     """
 
     method: str
@@ -73,10 +78,14 @@ class Endpoint:
     ok_media_type: str | tuple[str, ...] = "application/json"
     # public API faults (500/503 from /_mock/faults) can answer it
     faultable: bool = True
+    session: bool = False
+    retry_after: tuple[int, ...] = ()
+    # the aiohttp route when it must differ from the documented `path` (a regex on a parameter)
+    route: str | None = None
 
     @property
     def auth(self) -> bool:
-        return self.scope is not None
+        return self.scope is not None or self.session
 
     def error_statuses(self) -> tuple[int, ...]:
         implied: set[int] = set(self.errors) | {405}
@@ -84,12 +93,23 @@ class Endpoint:
             implied |= {401, 403}
             if self.faultable:
                 implied |= {500, 503}
+        if self.session:
+            implied |= {401}
         if self.body_kind == "json":
             implied |= {400, 413, 415, 422}
         return tuple(sorted(implied))
 
     def route_handler(self) -> PlainHandler:
-        """The aiohttp handler: authenticates first when the endpoint takes a key."""
+        """The aiohttp handler: authenticates first when the endpoint takes a key or a
+        session."""
+        if self.session:
+            with_session: SessionHandler = self.handler
+
+            async def signed_in(request: web.Request) -> web.StreamResponse:
+                return await with_session(request, authenticate_session(request))
+
+            signed_in.__name__ = getattr(self.handler, "__name__", "handler")
+            return signed_in
         if self.scope is None:
             plain: PlainHandler = self.handler
             return plain
@@ -117,8 +137,9 @@ def install(app: web.Application, endpoints: Iterable[Endpoint]) -> None:
     own_head = {ep.path for ep in endpoints if ep.method == "HEAD"}
     for ep in endpoints:
         handler = ep.route_handler()
+        path = ep.route or ep.path
         if ep.method == "GET":
-            router.add_get(ep.path, handler, allow_head=ep.path not in own_head)
+            router.add_get(path, handler, allow_head=ep.path not in own_head)
         else:
-            router.add_route(ep.method, ep.path, handler)
+            router.add_route(ep.method, path, handler)
         installed.append(ep)

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import models_json_schema
 
 from ..errors import json_response
+from ..keys import SESSION_COOKIE
 from ..state import STATE_KEY
 from .endpoints import ENDPOINTS_KEY, Endpoint
 
@@ -20,12 +21,13 @@ __all__ = ["ErrorResponse", "build_openapi", "openapi_json"]
 
 _REF = "#/components/schemas/{model}"
 _ERROR_TEXT = {
-    400: "Malformed JSON (invalid_json)",
+    400: "Malformed JSON (invalid_json), or a cursor this list did not issue (invalid_cursor)",
     401: "Missing, malformed, unknown or revoked API key (unauthorized)",
     403: "The key lacks the scope (insufficient_scope)",
     404: "Unknown object or another organisation's (project_not_found, job_not_found, ...)",
     405: "Method not allowed (method_not_allowed)",
-    409: "The object's status forbids this (carries currentStatus)",
+    409: "The object's status forbids this, or the project's search index is being built "
+    "(carries currentStatus)",
     413: "Body too large (payload_too_large)",
     415: "Wrong content type (unsupported_media_type)",
     422: "The body does not validate (validation_error with details, limit_exceeded, ...)",
@@ -108,7 +110,7 @@ def build_openapi(operations: Sequence[Endpoint]) -> dict[str, Any]:
                 "description": _ERROR_TEXT.get(status, "Error"),
                 "content": {"application/json": {"schema": ref(ErrorResponse)}},
             }
-            if status == 429:
+            if status == 429 or status in op.retry_after:
                 err["headers"] = {
                     "Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}
                 }
@@ -120,7 +122,12 @@ def build_openapi(operations: Sequence[Endpoint]) -> dict[str, Any]:
             "parameters": _params(op),
             "responses": responses,
         }
-        if not op.auth:
+        if op.session:
+            item["security"] = [{"session": []}]
+            responses["401"]["description"] = (
+                "No session cookie, or a bearer key instead of one (unauthorized)"
+            )
+        elif not op.auth:
             item["security"] = []
         if op.body is not None and op.body_kind == "json":
             item["requestBody"] = {
@@ -172,7 +179,11 @@ def build_openapi(operations: Sequence[Endpoint]) -> dict[str, Any]:
         "paths": paths,
         "components": {
             "schemas": schemas,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                # the workspace key routes: the Plangrep app's session, not a bearer key
+                "session": {"type": "apiKey", "in": "cookie", "name": SESSION_COOKIE},
+            },
         },
         "security": [{"bearer": []}],
     }

@@ -103,5 +103,7 @@ ENDPOINTS = [
     Endpoint(
         "GET", P + "/projects/{projectId}", get_project, "getProject", "Get a project",
         200, ProjectResponse, scope=READ, errors=(404,),
+        # `search` is POST /projects/search's, not a project id: GET on it is a 405
+        route=P + "/projects/{projectId:(?!search$)[^{}/]+}",
     ),
 ]  # fmt: skip

@@ -3,6 +3,8 @@
 indexes = SearchIndexes()
 indexes.profile(ProjectProfile(project.id, project.name))      # on create / rename
 indexes.write(project.id, sources, now=clock.now, delay=10.0)  # when a job writes entities
+indexes.note_write(project.id, now=t, delay=10.0)               # or: note the write now ...
+indexes.add(project.id, sources)                                # ... and index it later
 indexes.search(project.id, "fire rating", now=clock.now)       # IndexNotReady -> 409
 indexes.source_text(project.id, uri, text_kind="markdown", max_chars=2_000)
 indexes.search_projects("riverside", project_ids=org_projects, now=clock.now)
@@ -56,6 +58,17 @@ class SearchIndexes:
         written = self.index(project_id).add(sources)
         self._readiness[project_id] = readiness
         return written
+
+    def note_write(
+        self, project_id: str, *, now: float, delay: float = DEFAULT_INDEX_DELAY
+    ) -> None:
+        """A job wrote to the project at `now`, and its sources come later (`add`, when a search
+        first needs them): source search answers IndexNotReady until `now + delay`."""
+        self._readiness[project_id] = self.readiness(project_id).after_write(now, delay)
+
+    def add(self, project_id: str, sources: Iterable[SearchSource]) -> int:
+        """Index sources whose write was noted already (`note_write`); readiness is unchanged."""
+        return self.index(project_id).add(sources)
 
     def search(
         self,

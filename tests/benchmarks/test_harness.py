@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from benchmarks import run as bench_run
 from benchmarks.loadgen import parse_wrk
-from benchmarks.targets import make_bare_app, make_bare_list_app
+from benchmarks.targets import make_bare_app, make_bare_list_app, make_minimal_app
 
 WRK_OUT = """Running 5s test @ http://127.0.0.1:4000/api/open/v1/jobs/job_x
   1 threads and 32 connections
@@ -73,7 +73,36 @@ def test_bare_baseline_checks_the_bearer_key(
     assert (body == BODY) if status == 200 else ("error" in body)
 
 
-def test_json_output_has_exactly_the_issue_keys(
+ISSUE_7_KEYS = [
+    "poll_rps", "bare_aiohttp_rps", "poll_ratio_vs_bare", "poll_p99_ms", "pytest_httpserver_rps",
+    "poll_ratio_vs_pytest_httpserver", "fixture_start_stop_ms", "pytest_httpserver_start_stop_ms",
+    "fixture_speedup_vs_pytest_httpserver", "transition_us_1k", "transition_us_100k",
+    "transitions_trigger_us_1k", "transitions_trigger_us_100k", "transition_ratio_vs_transitions",
+    "simulate_jobs", "simulate_seconds", "simulate_jobs_per_s", "simulate_peak_rss_mb",
+    "webhook_deliveries_per_s", "contract_examples_per_s",
+]  # fmt: skip
+ISSUE_19_KEYS = [
+    "poll_ratio_vs_wiremock_warm", "poll_ratio_vs_wiremock_cold", "wiremock_cold_rps",
+    "wiremock_warm_rps", "wiremock_warm_p99_ms", "wiremock_journal_warm_rps",
+    "poll_ratio_vs_wiremock_journal_warm", "wiremock_like_for_like", "prism_rps", "prism_p99_ms",
+    "simulate_workers_jobs_per_s", "simulate_workers_peak_rss_mb",
+]  # fmt: skip
+
+
+async def _get_minimal(headers: dict[str, str]) -> tuple[int, bytes]:
+    async with TestClient(TestServer(make_minimal_app(BODY, "key_1"))) as client:
+        resp = await client.get("/api/open/v1/jobs/job_a", headers=headers)
+        return resp.status, await resp.read()
+
+
+def test_the_minimal_floor_checks_the_key_and_serves_the_json() -> None:
+    status, raw = asyncio.run(_get_minimal({"Authorization": "Bearer key_1"}))
+    assert status == 200 and json.loads(raw) == BODY
+    assert asyncio.run(_get_minimal({"Authorization": "Bearer other"}))[0] == 401
+    assert asyncio.run(_get_minimal({}))[0] == 401
+
+
+def test_json_output_has_exactly_the_table_keys_issue_7_first_and_unchanged(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     fig: dict[str, Any] = dict.fromkeys(bench_run.KEYS, 1.0)
@@ -83,9 +112,20 @@ def test_json_output_has_exactly_the_issue_keys(
     assert bench_run.main(["--json", "--quick"]) == 0
     last = capsys.readouterr().out.strip().splitlines()[-1]
     data = json.loads(last)
-    # issue 7: 20; 13, 14, 16: 1 each
-    assert list(data) == list(bench_run.KEYS) and len(data) == 23
+    assert list(data) == list(bench_run.KEYS)
+    assert list(data)[: len(ISSUE_7_KEYS)] == ISSUE_7_KEYS
+    assert set(ISSUE_19_KEYS) <= set(data)
+    # issues 13, 14, 16 and 18
+    assert {
+        "entity_list_ratio_vs_bare",
+        "source_search_p99_ms",
+        "receiver_probes_per_s",
+        "dashboard_first_render_ms",
+    } <= set(data)
+    assert len(set(bench_run.KEYS)) == len(bench_run.KEYS)  # no key twice in the table
     assert data["webhook_deliveries_per_s"] is None
+    # every goal belongs to a figure of the table
+    assert set(bench_run.GOALS) <= set(bench_run.KEYS)
 
 
 def test_table_names_the_reason_of_a_null(
@@ -110,6 +150,10 @@ def test_goals_compare_the_right_way_round() -> None:
     assert g["source_search_p99_ms"].met(20) and not g["source_search_p99_ms"].met(20.1)
     ratio = g["entity_list_ratio_vs_bare"]
     assert ratio.met(0.8) and not ratio.met(0.79)
+    assert g["poll_ratio_vs_wiremock_warm"].met(1.0)
+    assert not g["poll_ratio_vs_wiremock_warm"].met(0.78)
+    assert g["poll_p99_ratio_vs_wiremock_warm"].met(1.0)
+    assert not g["poll_p99_ratio_vs_wiremock_warm"].met(1.1)
 
 
 LIST_BODY: dict[str, Any] = {"total": 1, "sheets": [{"sheetId": "sheet_a"}]}
@@ -137,3 +181,18 @@ def test_bare_list_baseline_checks_the_key_and_the_project(
     got, body = asyncio.run(get())
     assert got == status
     assert (body == LIST_BODY) if status == 200 else ("error" in body)
+
+
+def test_quick_notes_say_why_a_quick_figure_does_not_count(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fig: dict[str, Any] = dict.fromkeys(bench_run.KEYS, 0.5)
+    monkeypatch.setattr(bench_run, "run", lambda **_: (fig, {"notes": {}}))
+    bench_run.main(["--quick"])
+    out = capsys.readouterr().out
+    line = next(x for x in out.splitlines() if x.startswith("poll_ratio_vs_wiremock_warm "))
+    assert "NOT met (not warm in --quick)" in line
+    bench_run.main([])
+    out = capsys.readouterr().out
+    line = next(x for x in out.splitlines() if x.startswith("poll_ratio_vs_wiremock_warm "))
+    assert line.endswith("NOT met")

@@ -13,7 +13,9 @@ from mock_server.contract import ContractViolation, check_client
 from mock_server.contract.rules import (
     RULES,
     Seen,
+    SeenIndex,
     judge_cancel,
+    judge_index_retry,
     judge_poll,
     judge_resume,
     rule,
@@ -69,6 +71,19 @@ def test_poll_after_terminal_follows_the_first_terminal_status_served() -> None:
     assert judge_poll(seen, 10.0) == []
     seen.polled(10.0, status="cancelled")
     assert [f.rule for f in judge_poll(seen, 20.0)] == ["poll_after_terminal"]
+
+
+def test_index_retry_too_fast_is_judged_from_the_last_409s_retry_after() -> None:
+    seen = SeenIndex()
+    assert judge_index_retry(seen, 0.0) is None  # a first search
+    seen.answered(0.0, retry_after=10)  # 409 index_not_ready, Retry-After: 10
+    finding = judge_index_retry(seen, 4.0)
+    assert finding is not None and finding.rule == "index_retry_too_fast"
+    assert (finding.facts["gap"], finding.facts["retryAfter"], finding.facts["wait"]) == (4, 10, 6)
+    assert judge_index_retry(seen, 10.0) is None  # exactly Retry-After later is fine
+    seen.answered(10.0)  # results: no wait asked any more
+    assert judge_index_retry(seen, 10.5) is None
+    assert RULES["index_retry_too_fast"].family == "workflow"
 
 
 def test_resume_is_judged_by_the_status_and_what_the_key_was_shown() -> None:

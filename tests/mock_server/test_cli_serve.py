@@ -92,6 +92,10 @@ def test_serve_prints_urls_answers_and_exits_0(sig: int) -> None:
         assert p.base.startswith("http://127.0.0.1:") and p.base.endswith("/api/open/v1")
         assert not p.base.endswith(":0/api/open/v1")
         assert any(f"{p.url}/_mock" in line for line in p.banner)
+        dashboard = next(line for line in p.banner if "dashboard at " in line)
+        assert dashboard.endswith(f"{p.url}/_mock/ui/")
+        page = requests.get(p.url + "/_mock/ui/", timeout=5)
+        assert page.status_code == 200 and "plangrep-mock dashboard" in page.text
         curl = next(line for line in p.banner if "curl " in line)
         assert f"{p.base}/projects" in curl and "Bearer" in curl
         assert requests.get(p.url + "/_mock/health", timeout=5).json()["status"] == "ok"

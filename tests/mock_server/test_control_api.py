@@ -178,3 +178,17 @@ def test_reset_forgets_everything(server: Server) -> None:
 def test_health(server: Server) -> None:
     body = server.control("GET", "/health").json()
     assert body["status"] == "ok" and body["clock"] == "manual"
+
+
+def test_journal_limit_keeps_the_last_requests(server: Server) -> None:
+    pid = server.ready_project()
+    job_id = server.new_job(pid)["job"]["id"]
+    for _ in range(3):
+        assert server.api("GET", f"/jobs/{job_id}").status_code == 200
+    every = server.control("GET", "/requests", params={"jobId": job_id}).json()["requests"]
+    last = server.control("GET", "/requests", params={"jobId": job_id, "limit": 2}).json()
+    assert len(every) == 4 and last["requests"] == every[-2:]
+    for bad in ("0", "-1", "two", "1.5", " 2", "10000000"):
+        r = server.control("GET", "/requests", params={"limit": bad})
+        assert r.status_code == 422, bad
+        assert r.json()["error"]["details"][0]["field"] == "limit"

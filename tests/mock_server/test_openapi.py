@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+import pytest
 import schemathesis
 
 from mock_server import MockConfig, create_app
@@ -71,8 +73,15 @@ def test_every_operation_documents_its_errors_and_refs_resolve(server: Server) -
             elif path.startswith("/api/open/v1"):
                 assert {"401", "403"} <= errors, (method, path)
                 assert "security" not in op
+            elif path.startswith("/api/open-api/keys"):  # the app's session, not a bearer key
+                assert "401" in errors, (method, path)
+                assert op["security"] == [{"session": []}]
             else:
                 assert op["security"] == []
+    schemes = doc["components"]["securitySchemes"]
+    assert schemes["session"] == {"type": "apiKey", "in": "cookie", "name": "plangrep_session"}
+    search = doc["paths"]["/api/open/v1/projects/{projectId}/source-search"]["post"]
+    assert "Retry-After" in search["responses"]["409"]["headers"]
     downloads = doc["paths"]["/api/open/v1/artifact-downloads/{token}"]
     assert set(downloads) == {"get", "head"}
     get_job = doc["paths"]["/api/open/v1/jobs/{jobId}"]["get"]["responses"]
@@ -86,3 +95,19 @@ def test_request_models_keep_their_limits(server: Server) -> None:
     schemas = doc["components"]["schemas"]
     assert schemas["CreateProjectRequest"]["properties"]["name"]["maxLength"] == 180
     assert schemas["ClockAdvanceRequest"]["properties"]["seconds"]["minimum"] == 0
+
+
+@pytest.mark.parametrize("char", ["\x85", "\ufeff", "\u2028", "\xa0"])
+def test_webhook_url_pattern_means_the_same_in_python_and_ecma_262(
+    server: Server, char: str
+) -> None:
+    """`\\s` differs between the two engines (Python has \\x85 and not \\ufeff, ECMA-262 the
+    other way round): the pattern spells its classes out, and the server agrees with it."""
+    from mock_server.public.models import WEBHOOK_URL_PATTERN
+
+    assert not re.search(r"\\[sSwWdDbB]", WEBHOOK_URL_PATTERN)
+    url = f"http://receiver.example/hook{char}x"
+    assert re.fullmatch(WEBHOOK_URL_PATTERN, url) is None
+    pid = server.ready_project()
+    r = server.api("POST", f"/projects/{pid}/jobs", json={"webhookUrl": url})
+    assert r.status_code == 422 and r.json()["error"]["details"][0]["field"] == "webhookUrl"

@@ -7,7 +7,11 @@ requests rejected; schema-valid requests accepted; requests without or with wron
 refused; unsupported methods answered 405 with `Allow`; ... The server runs in this process
 (`MockServerThread` on 127.0.0.1:0) with the manual clock, two configured keys (so a wrong key
 is a 401, as schemathesis' auth checks expect) and the polling policy `record` (a 429 would
-hide every other answer of `GET /jobs/{jobId}`).
+hide every other answer of `GET /jobs/{jobId}`). Every request also carries the session cookie
+of the workspace key routes (`/api/open-api/keys`); the server refuses sessions the control API
+did not name (`strict_sessions`, so schemathesis' invalid-cookie probe is a 401), and the
+fuzzer's session is of an organisation of its own, so revoking all of its keys never revokes
+the fuzzing key.
 
 Generated ids are mostly random strings that only ever reach the 404 branches, so two in three
 are swapped (deterministically, from the generated value) for real objects of the fuzzing
@@ -20,14 +24,22 @@ key itself.
 
 `positive_data_acceptance` (a schema-valid request must not get a 4xx other than 401, 403, 404,
 409, 429) has exceptions, all for rules no JSON Schema of a single request can state, each
-covered by its own tests instead (`test_bad_input.py`, tests/mock_server): the form upload
-(`uploadFiles`), whose acceptance depends on its bytes (a metadata `sha256` must be the digest
-of the part it names) and on which parts were sent (`partName` must name one); 422
+covered by its own tests instead (`test_bad_input.py`, tests/mock_server, tests/search): the form
+upload (`uploadFiles`), whose acceptance depends on its bytes (a metadata `sha256` must be the
+digest of the part it names) and on which parts were sent (`partName` must name one); 422
 `limit_exceeded`, API.md's answer when a job would hold more than 100 files or 10,000,000,000
 declared bytes counting the files it has; 400 `invalid_cursor` for a list cursor the list never
-handed out (only issued cursors are valid); and 410 `download_token_used` /
-`download_token_expired` for an artifact download token an earlier request spent, or that
-outlived its 5 minutes (the docs: later uses are a 4xx).
+handed out (only issued cursors are valid); a workspace key's `expiresAt` that is a valid
+date-time but not in the future (the future moves with the virtual clock); and 410
+`download_token_used` / `download_token_expired` for an artifact download token an earlier
+request spent, or that outlived its 5 minutes (the docs: later uses are a 4xx).
+`ensure_resource_availability` (a resource just created must not be 404) is excused for a 404
+that names another resource than the one created: source text of a new project answers 404
+`source_not_found` for the generated `sourceCatalogUri` in its body.
+
+One operation is left out: `GET /_mock/ui/events`, the dashboard's live feed, is a stream that
+never ends (server-sent events), so every call would wait for the request timeout;
+`tests/ui/test_ui_api.py` covers its answers.
 
 `ROBUSTNESS_FUZZ_EXAMPLES` sets the examples per operation and phase (default 100: about 60-70 s
 on 2 cores), `ROBUSTNESS_FUZZ_SEED` the seed (default 8). The totals are printed (`pytest -s`).
@@ -59,11 +71,14 @@ from .support import Api
 
 FUZZ_KEY = "pgk_fuzz_main"
 VICTIM_KEY = "pgk_fuzz_victim"
+FUZZ_SESSION = "fuzz"
+FUZZ_KEYS_ORG = "org_fuzz_keys"  # the session's organisation: not the fuzzing key's
 EXAMPLES = int(os.environ.get("ROBUSTNESS_FUZZ_EXAMPLES", "100"))
 SEED = int(os.environ.get("ROBUSTNESS_FUZZ_SEED", "8"))
 REBUILD_EVERY = 150  # calls between rebuilds of the real objects (jobs move on as time passes)
 # check -> operations where the OpenAPI document cannot express what the server accepts
 EXCLUDED = {("positive_data_acceptance", "POST /api/open/v1/jobs/{jobId}/files")}
+ENDLESS = "mockUiEvents"  # the dashboard's live feed: a stream that never ends (see above)
 
 
 class Pool:
@@ -80,6 +95,15 @@ class Pool:
         api = self.api
         self.rebuilds += 1
         api.control("DELETE", "/faults")
+        api.control("PUT", f"/sessions/{FUZZ_SESSION}", json={"org": FUZZ_KEYS_ORG})
+        made = api.request(
+            "POST",
+            "/api/open-api/keys",
+            key=False,
+            headers={"Cookie": f"plangrep_session={FUZZ_SESSION}"},
+            json={"label": f"fuzz-{self.rebuilds}", "scopes": ["jobs:read"]},
+        )
+        key_id = api.ok(made, 201)["key"]["id"]
         pid = api.ready_project(f"fuzz-{self.rebuilds}-{time.monotonic_ns()}")
         hook = api.server.url + "/_mock/health"  # answers a POST with 405: a failed delivery
         # a named scenario each: leave the scenarios the fuzzer queued to the fuzzer's jobs
@@ -116,6 +140,7 @@ class Pool:
             "fileId": [f["fileId"] for f in files],
             "docId": [d["docId"] for d in entities][:4],
             "token": tokens,
+            "keyId": [key_id],
         }
 
     def map_path_parameters(
@@ -186,7 +211,7 @@ _UNSTATABLE = {
 
 def _unstatable(check: str, recorder: Any, case_id: str) -> bool:
     """A schema-valid request refused for a rule no schema of one request can state
-    (`_UNSTATABLE`)."""
+    (`_UNSTATABLE`, or an `expiresAt` that is not in the future)."""
     if check != "positive_data_acceptance":
         return False
     interaction = recorder.interactions.get(case_id)
@@ -198,10 +223,34 @@ def _unstatable(check: str, recorder: Any, case_id: str) -> bool:
         # a HEAD answer has no body to name its code: a download token spent or expired
         return bool(case.operation.path == "/api/open/v1/artifact-downloads/{token}")
     try:
-        code = json.loads(response.content or b"{}").get("error", {}).get("code")
+        error = json.loads(response.content or b"{}").get("error", {})
     except ValueError:
         return False
-    return (response.status_code, code) in _UNSTATABLE
+    if (response.status_code, error.get("code")) in _UNSTATABLE:
+        return True
+    details = error.get("details") or [{}]
+    return (
+        response.status_code == 422
+        and details[0].get("field") == "expiresAt"
+        and "in the future" in details[0].get("message", "")
+    )
+
+
+# 404s about a resource named in the body, not the one in the path (check -> error codes)
+_OTHER_RESOURCE = {"ensure_resource_availability": frozenset({"source_not_found"})}
+
+
+def _other_resource(check: str, recorder: Any, case_id: str) -> bool:
+    """A 404 that names another resource than the one the check followed (`_OTHER_RESOURCE`)."""
+    codes = _OTHER_RESOURCE.get(check)
+    interaction = recorder.interactions.get(case_id)
+    response = interaction.response if interaction is not None else None
+    if not codes or response is None or response.status_code != 404:
+        return False
+    try:
+        return json.loads(response.content or b"{}").get("error", {}).get("code") in codes
+    except ValueError:
+        return False
 
 
 def _describe(recorder: Any, case_id: str, message: str) -> str:
@@ -226,7 +275,14 @@ def run_fuzz(server: MockServerThread, examples: int, seed: int) -> Totals:
         {
             "seed": seed,
             "workers": 1,
-            "headers": {"Authorization": f"Bearer {FUZZ_KEY}"},
+            # per security scheme, so a case that leaves out a credential on purpose (the
+            # session cookie is an apiKey "parameter") is sent without it
+            "auth": {
+                "openapi": {
+                    "bearer": {"bearer": FUZZ_KEY},
+                    "session": {"api_key": FUZZ_SESSION},
+                }
+            },
             "generation": {"max-examples": examples, "mode": "all", "database": "none"},
             "phases": {"stateful": {"max-steps": 10}},
             "checks": {"enabled": True},
@@ -236,6 +292,7 @@ def run_fuzz(server: MockServerThread, examples: int, seed: int) -> Totals:
         }
     )
     schema = schemathesis.openapi.from_url(server.url + "/openapi.json", config=config)
+    schema = schema.exclude(operation_id=ENDLESS)
     for result in schema.get_all_operations():
         assert isinstance(result, Ok), f"the document has an invalid operation: {result.err()}"
         operation = result.ok()
@@ -278,7 +335,11 @@ def run_fuzz(server: MockServerThread, examples: int, seed: int) -> Totals:
                     case = recorder.cases[case_id].value
                     op = f"{case.method.upper()} {case.operation.path}"
                     excused = (node.name, op) in EXCLUDED
-                    if excused or _unstatable(node.name, recorder, case_id):
+                    if (
+                        excused
+                        or _unstatable(node.name, recorder, case_id)
+                        or _other_resource(node.name, recorder, case_id)
+                    ):
                         totals.excused += 1
                         continue
                     key = (op, node.name, getattr(info.failure, "title", ""))
@@ -302,6 +363,7 @@ def fuzz_server() -> Iterator[MockServerThread]:
         seed=SEED,
         webhook_timeout=1.0,
         api_keys=(KeySpec(FUZZ_KEY), KeySpec(VICTIM_KEY)),
+        strict_sessions=True,
     )
     with MockServerThread(config) as server:
         yield server
