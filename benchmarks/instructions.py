@@ -1,7 +1,7 @@
 """Instructions per GET /jobs/{jobId} under valgrind (callgrind): a figure the machine's load
 does not move, for judging changes to the poll path before -> after (issue 19).
 
-    python -m benchmarks.instructions [serve|uvloop|bare|minimal|minimal-uvloop ...] [-n 4000]
+    python -m benchmarks.instructions [serve|asyncio|bare|minimal|minimal-uvloop ...] [-n 4000]
 
 Each target runs under `valgrind --tool=callgrind --instr-atstart=no`; after 1,000 warm-up
 requests, instrumentation is switched on (`callgrind_control -i on`), exactly N requests go out
@@ -10,7 +10,8 @@ switched off and the counts dumped. The figure is the server's instructions over
 requests divided by N. The callgrind file stays in the output folder for `callgrind_annotate`.
 
 Targets: `serve` is `plangrep-mock serve --polling off` on a processing job (as in
-bench_server.py), `uvloop` the same on uvloop, `bare` the bare aiohttp baseline, `minimal` the
+bench_server.py; its default loop, uvloop where installed), `asyncio` the same on asyncio's loop
+(`--loop asyncio`), `bare` the bare aiohttp baseline, `minimal` the
 floor of aiohttp (benchmarks/targets.py), `minimal-uvloop` that floor on uvloop. Needs valgrind
 (`apt-get install valgrind`); takes about 1.5 minutes a target.
 """
@@ -33,7 +34,7 @@ from .bench_server import API_KEY, MOCK_BANNER, REPO, _env, mock_command, prepar
 
 __all__ = ["TARGETS", "instructions_per_request", "send_requests"]
 
-TARGETS = ("serve", "uvloop", "bare", "minimal", "minimal-uvloop")
+TARGETS = ("serve", "asyncio", "bare", "minimal", "minimal-uvloop")
 _CONNECTIONS = 32
 
 
@@ -89,8 +90,8 @@ def instructions_per_request(target: str, n: int = 4000, out_dir: Path | None = 
     out = out_dir / f"callgrind.{target}.out"
     py = sys.executable
     path = ""
-    if target in ("serve", "uvloop"):
-        cmd = mock_command(uvloop=target == "uvloop")
+    if target in ("serve", "asyncio"):
+        cmd = mock_command(loop="asyncio" if target == "asyncio" else "auto")
     else:
         path, body_file = _job(out_dir)
         kind = "bare" if target == "bare" else "minimal"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
 import shlex
 import signal
@@ -83,6 +82,8 @@ def _add_serve_parser(sub: Any) -> None:
         default=_env_bool("STRICT_WEBHOOK_URLS"),
         help="require public HTTPS webhook URLs, as Plangrep does (default: any http(s) URL)",
     )
+    opt("--loop", "LOOP", "auto", "event loop: auto (uvloop when installed, as it is on Linux), "
+        "uvloop or asyncio (default auto)", choices=["auto", "uvloop", "asyncio"])  # fmt: skip
     opt("--webhook-timeout", "WEBHOOK_TIMEOUT", "10", "webhook delivery timeout in s (default 10)")
     opt("--webhook-retries", "WEBHOOK_RETRIES", "0", "webhook retries (default 0)")
     serve.add_argument(
@@ -128,7 +129,7 @@ def config_from_args(args: argparse.Namespace) -> MockConfig:
     )
 
 
-def _banner(config: MockConfig, port: int) -> str:
+def _banner(config: MockConfig, port: int, loop: str = "asyncio") -> str:
     host = config.host
     shown = f"[{host}]" if ":" in host else host
     if host in ("0.0.0.0", "::"):
@@ -151,7 +152,7 @@ def _banner(config: MockConfig, port: int) -> str:
         f"plangrep-mock: control API at {root}/_mock (OpenAPI: {root}/openapi.json)\n"
         f"plangrep-mock: dashboard at {root}/_mock/ui/\n"
         f"plangrep-mock: clock {config.clock} x{config.speed:g}, scenario {config.scenario}, "
-        f"polling {config.polling}, {keys}\n"
+        f"polling {config.polling}, {keys}, event loop {loop}\n"
         f"plangrep-mock: try: {curl}\n"
         f"plangrep-mock: Ctrl-C stops the server"
     )
@@ -161,42 +162,16 @@ def _banner(config: MockConfig, port: int) -> str:
 _SHUTDOWN_GRACE = 0.5
 
 
-class _InFlight:
-    """The requests being handled: headers in, answer not sent yet.
-
-    aiohttp's graceful shutdown drops the bytes that arrive after it starts, so a request whose
-    body is still on its way would never be answered; serve waits for these first."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.idle = asyncio.Event()
-        self.idle.set()
-
-    def middleware(self) -> Any:
-        from aiohttp import web
-
-        @web.middleware
-        async def track(request: Any, handler: Any) -> Any:
-            self.count += 1
-            self.idle.clear()
-            try:
-                return await handler(request)
-            finally:
-                self.count -= 1
-                if not self.count:
-                    self.idle.set()
-
-        return track
-
-
-async def _serve_async(config: MockConfig, ready: Callable[[int], None] | None = None) -> int:
+async def _serve_async(
+    config: MockConfig, ready: Callable[[int], None] | None = None, loop_name: str = "asyncio"
+) -> int:
     from aiohttp import web
 
     from .app import create_app
+    from .state import STATE_KEY
 
     app = create_app(config)
-    in_flight = _InFlight()
-    app.middlewares.insert(0, in_flight.middleware())
+    state = app[STATE_KEY]
     runner = web.AppRunner(app, shutdown_timeout=0.5, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, config.host, config.port)
@@ -211,7 +186,7 @@ async def _serve_async(config: MockConfig, ready: Callable[[int], None] | None =
         )
         return 1
     port = int(runner.addresses[0][1]) if runner.addresses else config.port
-    print(_banner(config, port), flush=True)
+    print(_banner(config, port, loop_name), flush=True)
     if ready is not None:
         ready(port)
     stop = asyncio.Event()
@@ -225,14 +200,38 @@ async def _serve_async(config: MockConfig, ready: Callable[[int], None] | None =
             loop.remove_signal_handler(sig)
         print("plangrep-mock: stopping", file=sys.stderr, flush=True)
         await site.stop()  # no new connections
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(in_flight.idle.wait(), _SHUTDOWN_GRACE)
+        # aiohttp's graceful shutdown drops the bytes that arrive after it starts, so a request
+        # whose body is still on its way would never be answered: wait for those first
+        deadline = loop.time() + _SHUTDOWN_GRACE
+        while state.in_flight and loop.time() < deadline:
+            await asyncio.sleep(0.01)
         await runner.cleanup()
     return 0
 
 
-def serve(config: MockConfig) -> int:
-    """Run the server until SIGINT or SIGTERM; 0 after a clean shutdown."""
+def _uvloop(loop: str) -> Any:
+    """The uvloop module when `loop` asks for it (`auto`: when it is installed, as it is on
+    Linux), else None; ValueError for `uvloop` without it."""
+    if loop == "asyncio":
+        return None
+    try:
+        import uvloop
+    except ImportError:
+        if loop == "uvloop":
+            raise ValueError(
+                "--loop uvloop: uvloop is not installed (pip install uvloop)"
+            ) from None
+        return None
+    return uvloop
+
+
+def serve(config: MockConfig, loop: str = "auto") -> int:
+    """Run the server until SIGINT or SIGTERM; 0 after a clean shutdown. `loop`: uvloop's event
+    loop (`auto`: when it is installed) or asyncio's (`asyncio`)."""
+    uvloop = _uvloop(loop)
+    if uvloop is not None:
+        result: int = uvloop.run(_serve_async(config, loop_name="uvloop"))
+        return result
     return asyncio.run(_serve_async(config))
 
 
@@ -244,10 +243,11 @@ def _run_serve(args: argparse.Namespace) -> int:
         from .state import MockState
 
         MockState(config)  # fails early on an unknown scenario or a bad content pack
+        _uvloop(args.loop)  # and on --loop uvloop without uvloop
     except (ValueError, UnknownScenario) as exc:
         print(f"plangrep-mock serve: {exc}", file=sys.stderr)
         return 2
-    return serve(config)
+    return serve(config, args.loop)
 
 
 def _add_check_receiver_parser(sub: Any) -> None:

@@ -25,19 +25,34 @@ How it waits, and why:
 
 Time is counted as the seconds the client spent in `sleep`, so an injected sleep that advances a
 virtual clock (the `plangrep_mock` fixture's `sleep`) drives the client exactly like real time.
+
+The whole submission, `submit_and_wait()` (and `submit_and_wait_async()`): create the job with an
+`Idempotency-Key` (a retry after a lost answer gets the same job back), upload every file as a
+form upload with a `clientUploadFlowId` (a retried upload is stored once), complete once with an
+`Idempotency-Key`, wait by verified webhook with polling as the fallback (Plangrep: failed
+deliveries may not be retried), and fetch the result only for completed / completed_with_errors.
+Every call is retried on transient errors with growing pauses, at least `Retry-After`, at most
+`max_attempts` times. `submit_workflow(env)` / `submit_workflow_async(env)` are the same in the
+shape `mock_server.contract.check_workflow` takes. The logic is written once, as a generator of
+steps (requests, pauses, webhook waits) that a sync and an async driver carry out.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
+import hashlib
+import hmac
 import json
+import queue
 import random
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from types import TracebackType
@@ -46,8 +61,12 @@ from typing import Any, Protocol
 __all__ = [
     "BLOCKED_STATUS",
     "MIN_POLL_INTERVAL",
+    "RESULT_STATUSES",
     "TERMINAL_STATUSES",
+    "WEBHOOK_TOLERANCE",
     "AsyncPlangrepClient",
+    "AsyncWebhookQueue",
+    "Delivery",
     "JobEvents",
     "JobTimeout",
     "PlangrepApiError",
@@ -56,6 +75,13 @@ __all__ = [
     "PlangrepError",
     "WaitPolicy",
     "WebhookInbox",
+    "WebhookQueue",
+    "WebhookVerificationFailed",
+    "submit_and_wait",
+    "submit_and_wait_async",
+    "submit_workflow",
+    "submit_workflow_async",
+    "verify_webhook",
     "wait_for_job",
     "wait_for_job_async",
 ]
@@ -64,8 +90,10 @@ __all__ = [
 TERMINAL_STATUSES: frozenset[str] = frozenset(
     {"completed", "completed_with_errors", "failed", "cancelled", "expired"}
 )
+RESULT_STATUSES: frozenset[str] = frozenset({"completed", "completed_with_errors"})
 BLOCKED_STATUS = "blocked_insufficient_credits"
 MIN_POLL_INTERVAL = 5.0  # Plangrep: never poll one job more often than every 5 s
+WEBHOOK_TOLERANCE = 300.0  # Standard Webhooks: reject a webhook-timestamp further off than this
 
 Job = dict[str, Any]
 Sleep = Callable[[float], None]
@@ -116,6 +144,10 @@ class PlangrepConnectionError(PlangrepError):
     retry_after: float | None = None
 
 
+class WebhookVerificationFailed(PlangrepError):
+    """A webhook delivery that does not verify with the job's secret: never act on it."""
+
+
 class JobTimeout(PlangrepError, TimeoutError):
     """The job was not terminal after waiting `waited` seconds (at least the policy's timeout)."""
 
@@ -143,6 +175,8 @@ class WaitPolicy:
     timeout: float = 600.0
     max_backoff: float = 300.0
     fallback_interval: float = 60.0  # with webhooks: poll at least this often anyway
+    max_attempts: int = 8  # submit_and_wait: attempts at one call before giving up
+    retry_backoff: float = 1.0  # submit_and_wait: the first pause before retrying a call
 
     def __post_init__(self) -> None:
         if not self.interval >= MIN_POLL_INTERVAL:
@@ -160,6 +194,12 @@ class WaitPolicy:
             )
         if not self.fallback_interval >= MIN_POLL_INTERVAL:
             raise ValueError(f"fallback_interval must be >= 5 s, got {self.fallback_interval}")
+        if not self.max_attempts >= 1:
+            raise ValueError(f"max_attempts must be >= 1, got {self.max_attempts}")
+        if not 0 < self.retry_backoff <= self.max_backoff:
+            raise ValueError(
+                f"retry_backoff must be > 0 and <= max_backoff, got {self.retry_backoff}"
+            )
 
 
 class JobEvents(Protocol):
@@ -247,9 +287,14 @@ def _api_error(
 
 
 def _multipart(
-    file_name: str, data: bytes, content_type: str, classification: str | None
+    file_name: str,
+    data: bytes,
+    content_type: str,
+    classification: str | None,
+    flow_id: str | None = None,
 ) -> tuple[bytes, str]:
-    """A form upload body: a `metadata` part (a JSON string) and one file part `file0`."""
+    """A form upload body: a `metadata` part (a JSON string) and one file part `file0`; with
+    `flow_id`, a retry of the same body is stored once (`clientUploadFlowId`)."""
     boundary = uuid.uuid4().hex
     meta: dict[str, Any] = {
         "partName": "file0",
@@ -258,7 +303,10 @@ def _multipart(
     }
     if classification:
         meta["classification"] = classification
-    metadata = json.dumps({"files": [meta]})
+    form: dict[str, Any] = {"files": [meta]}
+    if flow_id:
+        form["clientUploadFlowId"] = flow_id
+    metadata = json.dumps(form)
     quoted = file_name.replace('"', "%22")
     body = (
         (
@@ -469,9 +517,10 @@ class PlangrepClient:
         *,
         content_type: str = "application/pdf",
         classification: str | None = None,
+        flow_id: str | None = None,
     ) -> dict[str, Any]:
-        """A form upload of one file (`multipart/form-data`)."""
-        payload, ctype = _multipart(file_name, data, content_type, classification)
+        """A form upload of one file (`multipart/form-data`); `flow_id` makes a retry safe."""
+        payload, ctype = _multipart(file_name, data, content_type, classification, flow_id)
         answer: dict[str, Any] = self.request(
             "POST", f"/jobs/{job_id}/files", data=payload, content_type=ctype
         )
@@ -668,8 +717,9 @@ class AsyncPlangrepClient:
         *,
         content_type: str = "application/pdf",
         classification: str | None = None,
+        flow_id: str | None = None,
     ) -> dict[str, Any]:
-        payload, ctype = _multipart(file_name, data, content_type, classification)
+        payload, ctype = _multipart(file_name, data, content_type, classification, flow_id)
         answer: dict[str, Any] = await self.request(
             "POST", f"/jobs/{job_id}/files", data=payload, content_type=ctype
         )
@@ -765,3 +815,491 @@ async def wait_for_job_async(
     """The async `wait_for_job`."""
     async with AsyncPlangrepClient(base_url, api_key, policy=policy, sleep=sleep) as client:
         return await client.wait(job_id, on_blocked=on_blocked, events=events)
+
+
+# --------------------------------------------------------------------------- webhooks
+
+
+class Delivery(Protocol):
+    """One webhook delivery as your endpoint received it: the raw headers and body bytes."""
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+    @property
+    def body(self) -> bytes: ...
+
+
+def verify_webhook(
+    secret: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    tolerance: float = WEBHOOK_TOLERANCE,
+    now: float | None = None,
+) -> dict[str, Any]:
+    """Verify a delivery (Standard Webhooks: `v1,` base64 HMAC-SHA256 of `id.timestamp.body`,
+    keyed by the bytes after `wss_`) and return its payload; `WebhookVerificationFailed`
+    otherwise. Verify the raw body bytes, before parsing them; `now` is the wall clock."""
+    h = {k.lower(): v for k, v in headers.items()}
+    msg_id, stamp, signatures = (
+        h.get("webhook-id"),
+        h.get("webhook-timestamp"),
+        h.get("webhook-signature"),
+    )
+    if not msg_id or not stamp or not signatures:
+        raise WebhookVerificationFailed("a webhook-id, -timestamp or -signature header is missing")
+    try:
+        timestamp = int(stamp)
+    except ValueError:
+        raise WebhookVerificationFailed(
+            f"webhook-timestamp {stamp[:20]!r} is no integer"
+        ) from None
+    wall = time.time() if now is None else now
+    if abs(wall - timestamp) > tolerance:
+        raise WebhookVerificationFailed(f"webhook-timestamp is {wall - timestamp:.0f} s off")
+    prefix, _, encoded = secret.partition("_")
+    try:
+        key = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        key = b""
+    if prefix not in ("wss", "whsec") or not key:
+        raise WebhookVerificationFailed("the secret is not wss_ followed by base64")
+    digest = hmac.new(key, f"{msg_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
+    expected = base64.b64encode(digest).decode()
+    for candidate in signatures.split():  # several during a key rotation
+        version, _, signature = candidate.partition(",")
+        if version == "v1" and hmac.compare_digest(signature.encode(), expected.encode()):
+            try:
+                payload = json.loads(body)
+            except ValueError:
+                raise WebhookVerificationFailed("the signed body is not JSON") from None
+            if not isinstance(payload, dict):
+                raise WebhookVerificationFailed("the signed body is not a JSON object")
+            return payload
+    raise WebhookVerificationFailed("no signature matches the job's secret")
+
+
+@dataclass(frozen=True, slots=True)
+class _Received:
+    headers: Mapping[str, str]
+    body: bytes
+
+
+class WebhookQueue:
+    """Deliveries your webhook endpoint received, for one submission: the endpoint calls
+    `put(headers, body)` (any thread) and answers 2xx at once; `submit_and_wait(...,
+    next_webhook=queue.next)` takes them. Give each submission its own URL (a path with its own
+    id) and queue, so one submission never takes another's deliveries."""
+
+    def __init__(self) -> None:
+        self._items: queue.Queue[_Received] = queue.Queue()
+
+    def put(self, headers: Mapping[str, str], body: bytes) -> None:
+        self._items.put(_Received(dict(headers), bytes(body)))
+
+    def next(self, timeout: float) -> Delivery | None:
+        """The oldest delivery not taken yet; None after `timeout` seconds without one."""
+        try:
+            return self._items.get(timeout=max(0.0, timeout))
+        except queue.Empty:
+            return None
+
+
+class AsyncWebhookQueue:
+    """`WebhookQueue` for one event loop: `put()` from your aiohttp handler, `await next(t)`."""
+
+    def __init__(self) -> None:
+        self._items: asyncio.Queue[_Received] = asyncio.Queue()
+
+    def put(self, headers: Mapping[str, str], body: bytes) -> None:
+        self._items.put_nowait(_Received(dict(headers), bytes(body)))
+
+    async def next(self, timeout: float) -> Delivery | None:
+        try:
+            return await asyncio.wait_for(self._items.get(), max(0.0, timeout))
+        except TimeoutError:
+            return None
+
+
+# --------------------------------------------------------------------------- whole submission
+
+# The steps the submission logic asks its driver to carry out; the driver sends back the answer
+# (or throws the PlangrepError the request raised).
+
+
+@dataclass(frozen=True, slots=True)
+class _Call:
+    method: str
+    path: str
+    body: Any = None
+    data: bytes | None = None
+    content_type: str = "application/json"
+    headers: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Pause:
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class _NextWebhook:
+    timeout: float
+
+
+class _Now:
+    pass
+
+
+_Step = _Call | _Pause | _NextWebhook | _Now
+# clocks are floats: a deadline this close counts as reached (no wait shorter than a millisecond)
+_SLACK = 1e-3
+_Steps = Generator[_Step, Any, Any]
+
+
+def _backoff(
+    policy: WaitPolicy, rng: random.Random, failures: int, retry_after: float | None
+) -> float:
+    """The pause before the next attempt after `failures` failures in a row: doubling from
+    `retry_backoff` up to `max_backoff`, with jitter, and never shorter than Retry-After."""
+    base: float = min(policy.retry_backoff * 2.0 ** (failures - 1), policy.max_backoff)
+    return max(base * (1 + rng.uniform(0, policy.jitter)), retry_after or 0.0)
+
+
+def _attempts(call: _Call, policy: WaitPolicy, rng: random.Random) -> _Steps:
+    """One call, retried on transient errors (5xx, 429, no answer) at most `max_attempts` times;
+    a permanent error (another 4xx) is raised at once."""
+    failures = 0
+    while True:
+        try:
+            return (yield call)
+        except PlangrepError as exc:
+            if not _is_transient(exc):
+                raise
+            failures += 1
+            if failures >= policy.max_attempts:
+                raise
+            yield _Pause(_backoff(policy, rng, failures, getattr(exc, "retry_after", None)))
+
+
+class _Waiter:
+    """Waits for one job: by verified webhook when it has the job's secret, polling at least
+    every `fallback_interval` anyway; by polling every `interval` without one. Never two polls
+    within 5 s, at least Retry-After after a 429/503, `JobTimeout` after `timeout`."""
+
+    def __init__(
+        self,
+        job_id: str,
+        secret: str | None,
+        policy: WaitPolicy,
+        rng: random.Random,
+        on_blocked: Callable[[Job], bool] | None,
+    ) -> None:
+        self.job_id = job_id
+        self.secret = secret
+        self.policy = policy
+        self.rng = rng
+        self.on_blocked = on_blocked
+        self.last_poll: float | None = None
+        self.sequence = -1  # the newest verified event taken
+
+    def until(self, done: Callable[[str], bool]) -> _Steps:
+        """Poll (and listen) until `done(status)`; return that job."""
+        p = self.policy
+        start: float = yield _Now()
+        next_poll, errors, last_status, last_error = start, 0, None, None
+        not_before = start  # a failed poll's back-off (and Retry-After) holds every next poll
+        spacing = p.fallback_interval if self.secret else p.interval
+        while True:
+            now: float = yield _Now()
+            if now + _SLACK >= next_poll:
+                if self.last_poll is not None and now < self.last_poll + MIN_POLL_INTERVAL:
+                    yield _Pause(self.last_poll + MIN_POLL_INTERVAL - now)
+                    now = yield _Now()
+                self.last_poll = now
+                try:
+                    job = _job_of((yield _Call("GET", f"/jobs/{self.job_id}")), "GET job")
+                except PlangrepError as exc:
+                    if not _is_transient(exc):
+                        raise
+                    errors, last_error = errors + 1, str(exc)
+                    if errors >= p.max_attempts:
+                        raise
+                    retry_after = getattr(exc, "retry_after", None)
+                    next_poll = not_before = now + max(
+                        MIN_POLL_INTERVAL, _backoff(p, self.rng, errors, retry_after)
+                    )
+                else:
+                    errors, last_status = 0, job["status"]
+                    if done(last_status):
+                        return job
+                    if last_status == BLOCKED_STATUS and self.on_blocked and self.on_blocked(job):
+                        yield from self._resume()
+                    next_poll = now + spacing * (1 + self.rng.uniform(0, p.jitter))
+            if now - start + _SLACK >= p.timeout:
+                raise JobTimeout(
+                    job_id=self.job_id, waited=now - start, last_status=last_status,
+                    last_error=last_error,
+                )  # fmt: skip
+            wait = min(next_poll, start + p.timeout) - now
+            if wait <= _SLACK:
+                continue
+            if self.secret is None:
+                yield _Pause(wait)
+                continue
+            delivery = yield _NextWebhook(wait)
+            status = self._verified_status(delivery) if delivery is not None else None
+            if status is not None and (done(status) or status == BLOCKED_STATUS):
+                # the webhook says when; a poll (as soon as allowed) says what
+                next_poll = max((yield _Now()), not_before)
+
+    def _verified_status(self, delivery: Delivery) -> str | None:
+        """The status a delivery announces if it verifies, is about this job and is newer than
+        every event taken so far (duplicates and late, reordered events say nothing new)."""
+        assert self.secret is not None
+        try:
+            payload = verify_webhook(self.secret, delivery.headers, delivery.body)
+            data = payload["data"]
+            job, sequence = data["job"], int(data["sequence"])
+        except (PlangrepError, KeyError, TypeError, ValueError):
+            return None  # unverifiable or not an event: never acted on
+        if not isinstance(job, dict) or job.get("id") != self.job_id or sequence <= self.sequence:
+            return None
+        self.sequence = sequence
+        status = job.get("status")
+        return status if isinstance(status, str) else None
+
+    def _resume(self) -> _Steps:
+        try:
+            yield from _attempts(
+                _Call("POST", f"/jobs/{self.job_id}/resume"), self.policy, self.rng
+            )
+        except PlangrepApiError as exc:
+            if not _resumed_by_someone_else(exc):
+                raise
+
+
+def _submission(
+    project_id: str,
+    files: Sequence[tuple[str, bytes, str]],
+    *,
+    external_id: str | None,
+    webhook_url: str | None,
+    listen: bool,
+    policy: WaitPolicy,
+    rng: random.Random,
+    submission_id: str | None,
+    on_blocked: Callable[[Job], bool] | None,
+) -> _Steps:
+    """The whole submission, as steps for a driver (see `submit_and_wait`)."""
+    sid = submission_id or uuid.uuid4().hex
+    create = _Call(
+        "POST",
+        f"/projects/{project_id}/jobs",
+        _create_job_body(external_id, webhook_url),
+        headers={"Idempotency-Key": f"{sid}-create"},
+    )
+    created = yield from _attempts(create, policy, rng)
+    job = _job_of(created, "create job")
+    # The secret is shown once: a replay after a lost answer has none, and a webhook that cannot
+    # be verified is worth nothing, so without it the wait polls alone.
+    secret = created.get("webhookSigningSecret") if listen and webhook_url else None
+    waiter = _Waiter(
+        job["id"], secret if isinstance(secret, str) else None, policy, rng, on_blocked
+    )
+    if job["status"] == "provisioning":
+        job = yield from waiter.until(lambda s: s != "provisioning")
+    if job["status"] not in TERMINAL_STATUSES:  # (cancelled or expired while provisioning)
+        yield from _upload_all(job["id"], files, sid, policy, rng)
+        job = yield from waiter.until(lambda s: s in TERMINAL_STATUSES)
+    if job["status"] in RESULT_STATUSES:
+        result: dict[str, Any] = yield from _attempts(
+            _Call("GET", f"/jobs/{job['id']}/result"), policy, rng
+        )
+        return result
+    return job
+
+
+def _upload_all(
+    job_id: str,
+    files: Sequence[tuple[str, bytes, str]],
+    sid: str,
+    policy: WaitPolicy,
+    rng: random.Random,
+) -> _Steps:
+    """Every file (one form upload each, retried safely), then complete once. A job that left
+    its upload window meanwhile (cancelled, expired) is not an error: the wait reports it."""
+    for i, (file_name, data, content_type) in enumerate(files):
+        payload, ctype = _multipart(file_name, data, content_type, None, f"{sid}-file{i}")
+        upload = _Call("POST", f"/jobs/{job_id}/files", data=payload, content_type=ctype)
+        try:
+            yield from _attempts(upload, policy, rng)
+        except PlangrepApiError as exc:
+            if exc.code == "uploads_closed":
+                return
+            raise
+    complete = _Call(
+        "POST",
+        f"/jobs/{job_id}/uploads/complete",
+        {},
+        headers={"Idempotency-Key": f"{sid}-complete"},
+    )
+    try:
+        yield from _attempts(complete, policy, rng)
+    except PlangrepApiError as exc:
+        if exc.code != "uploads_closed":
+            raise
+
+
+def _drive(
+    steps: _Steps,
+    client: PlangrepClient,
+    sleep: Sleep,
+    next_webhook: Callable[[float], Delivery | None] | None,
+    monotonic: Callable[[], float],
+) -> Any:
+    answer: Any = None
+    error: PlangrepError | None = None
+    while True:
+        try:
+            step = steps.throw(error) if error is not None else steps.send(answer)
+        except StopIteration as done:
+            return done.value
+        answer, error = None, None
+        if isinstance(step, _Call):
+            try:
+                answer = client.request(
+                    step.method, step.path, step.body, headers=step.headers, data=step.data,
+                    content_type=step.content_type,
+                )  # fmt: skip
+            except PlangrepError as exc:
+                error = exc
+        elif isinstance(step, _Pause):
+            if step.seconds > 0:
+                sleep(step.seconds)
+        elif isinstance(step, _NextWebhook):
+            if next_webhook is not None:
+                answer = next_webhook(step.timeout)
+            elif step.timeout > 0:
+                sleep(step.timeout)
+        else:
+            answer = monotonic()
+
+
+async def _drive_async(
+    steps: _Steps,
+    client: AsyncPlangrepClient,
+    sleep: AsyncSleep,
+    next_webhook: Callable[[float], Awaitable[Delivery | None]] | None,
+    monotonic: Callable[[], float],
+) -> Any:
+    answer: Any = None
+    error: PlangrepError | None = None
+    while True:
+        try:
+            step = steps.throw(error) if error is not None else steps.send(answer)
+        except StopIteration as done:
+            return done.value
+        answer, error = None, None
+        if isinstance(step, _Call):
+            try:
+                answer = await client.request(
+                    step.method, step.path, step.body, headers=step.headers, data=step.data,
+                    content_type=step.content_type,
+                )  # fmt: skip
+            except PlangrepError as exc:
+                error = exc
+        elif isinstance(step, _Pause):
+            if step.seconds > 0:
+                await sleep(step.seconds)
+        elif isinstance(step, _NextWebhook):
+            if next_webhook is not None:
+                answer = await next_webhook(step.timeout)
+            elif step.timeout > 0:
+                await sleep(step.timeout)
+        else:
+            answer = monotonic()
+
+
+def submit_and_wait(
+    base_url: str,
+    api_key: str,
+    project_id: str,
+    files: Sequence[tuple[str, bytes, str]],
+    *,
+    webhook_url: str | None = None,
+    next_webhook: Callable[[float], Delivery | None] | None = None,
+    external_id: str | None = None,
+    policy: WaitPolicy | None = None,
+    sleep: Sleep = time.sleep,
+    monotonic: Callable[[], float] = time.monotonic,
+    rng: random.Random | None = None,
+    submission_id: str | None = None,
+    on_blocked: Callable[[Job], bool] | None = None,
+) -> dict[str, Any]:
+    """Submit `files` (`(file_name, bytes, content_type)`) as one job of a ready project and
+    wait for it: the result document for a completed or completed_with_errors job, else the
+    terminal job. `JobTimeout` after `policy.timeout` of waiting; a `PlangrepError` when a call
+    keeps failing (`policy.max_attempts`) or is refused for good.
+
+    With `webhook_url` and `next_webhook(timeout) -> delivery or None` (e.g. a `WebhookQueue`'s
+    `next`) it waits by webhook, verifying each delivery with the job's secret, and polls every
+    `policy.fallback_interval` anyway. `submission_id` (default random) makes the idempotency
+    keys: reuse it to resume a submission after a crash.
+    """
+    p = policy or WaitPolicy()
+    steps = _submission(
+        project_id, files, external_id=external_id, webhook_url=webhook_url,
+        listen=next_webhook is not None, policy=p, rng=rng or random.Random(),
+        submission_id=submission_id, on_blocked=on_blocked,
+    )  # fmt: skip
+    client = PlangrepClient(base_url, api_key, policy=p, sleep=sleep)
+    result: dict[str, Any] = _drive(steps, client, sleep, next_webhook, monotonic)
+    return result
+
+
+async def submit_and_wait_async(
+    base_url: str,
+    api_key: str,
+    project_id: str,
+    files: Sequence[tuple[str, bytes, str]],
+    *,
+    webhook_url: str | None = None,
+    next_webhook: Callable[[float], Awaitable[Delivery | None]] | None = None,
+    external_id: str | None = None,
+    policy: WaitPolicy | None = None,
+    sleep: AsyncSleep = asyncio.sleep,
+    monotonic: Callable[[], float] = time.monotonic,
+    rng: random.Random | None = None,
+    submission_id: str | None = None,
+    on_blocked: Callable[[Job], bool] | None = None,
+) -> dict[str, Any]:
+    """`submit_and_wait` on aiohttp: `sleep` and `next_webhook` are coroutine functions."""
+    p = policy or WaitPolicy()
+    steps = _submission(
+        project_id, files, external_id=external_id, webhook_url=webhook_url,
+        listen=next_webhook is not None, policy=p, rng=rng or random.Random(),
+        submission_id=submission_id, on_blocked=on_blocked,
+    )  # fmt: skip
+    async with AsyncPlangrepClient(base_url, api_key, policy=p, sleep=sleep) as client:
+        result: dict[str, Any] = await _drive_async(steps, client, sleep, next_webhook, monotonic)
+    return result
+
+
+def submit_workflow(env: Any) -> dict[str, Any]:
+    """`submit_and_wait` in `check_workflow`'s shape: everything from the kit's `env`."""
+    return submit_and_wait(
+        env.base_url, env.api_key, env.project_id, env.files, webhook_url=env.webhook_url,
+        next_webhook=env.next_webhook, sleep=env.sleep, monotonic=env.monotonic,
+        rng=random.Random(0),
+    )  # fmt: skip
+
+
+async def submit_workflow_async(env: Any) -> dict[str, Any]:
+    """`submit_and_wait_async` in `check_workflow`'s shape."""
+    return await submit_and_wait_async(
+        env.base_url, env.api_key, env.project_id, env.files, webhook_url=env.webhook_url,
+        next_webhook=env.anext_webhook, sleep=env.asleep, monotonic=env.monotonic,
+        rng=random.Random(0),
+    )  # fmt: skip

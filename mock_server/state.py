@@ -81,6 +81,8 @@ class MockState:
         self.search = SearchFeed(self.content)
         self.faults = FaultRegistry()
         self.server_errors: list[BaseException] = []
+        # requests being handled (headers in, answer not sent): serve's shutdown waits for them
+        self.in_flight = 0
         # job id -> (what the Job object depends on, its serialized `{"job": ...}`)
         self.job_json_cache: dict[str, tuple[object, bytes]] = {}
         self.started_wall = time.time()

@@ -483,7 +483,9 @@ class PlangrepMock:
 
     def fault(self, mode: str, *, target: str = "webhooks", **options: Any) -> dict[str, Any]:
         """Inject a fault (`POST /_mock/faults`): `fault("drop", count=1)`,
-        `fault("error", target="api", status=503, count=2)`."""
+        `fault("error", target="api", status=503, count=2)`, `fault("rate_limited",
+        target="api", retryAfter=20)`, `fault("lost_response", target="api",
+        operation="createJob")` (the server commits, the answer is lost)."""
         answer: dict[str, Any] = self._control(
             "POST", "/_mock/faults", {"target": target, "mode": mode, **options}
         )

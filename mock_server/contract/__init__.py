@@ -1,11 +1,12 @@
-"""The contract kit: `check_client`, `check_receiver`, `ContractViolation`, strategies,
-coverage and reports.
+"""The contract kit: `check_client`, `check_workflow`, `check_receiver`, `ContractViolation`,
+strategies, coverage and reports.
 
-    from mock_server.contract import check_client, check_receiver
+    from mock_server.contract import check_client, check_receiver, check_workflow
     check_client(my_wait_for_job, max_examples=100)   # raises ContractViolation, or reports
+    check_workflow(my_submission, max_examples=100)   # the whole submission, under faults
     check_receiver("http://127.0.0.1:8000/webhooks", secret="wss_...")
 
-The checkers, the runner and the strategies need hypothesis; they are imported on first use, so
+The checkers, the runners and the strategies need hypothesis; they are imported on first use, so
 the pytest plugin (which needs only the coverage table and `ContractViolation`) loads without it.
 """
 
@@ -46,6 +47,25 @@ if TYPE_CHECKING:
         owner_plans,
         scenarios,
     )
+    from .workflow import (
+        WebhookDelivery,
+        WorkflowEnv,
+        WorkflowReport,
+        WorkflowRunner,
+        check_workflow,
+        replay_workflow,
+        workflow_runner,
+    )
+    from .workflow_strategies import (
+        WORKFLOW_PATHS,
+        ApiFault,
+        ForgedDelivery,
+        WebhookFault,
+        WorkflowPlan,
+        canonical_workflow_plans,
+        workflow_fault_plans,
+        workflow_plans,
+    )
 
 __all__ = [
     "CONTRACT_API_KEY",
@@ -53,6 +73,8 @@ __all__ = [
     "JUDGES",
     "PATHS",
     "RULES",
+    "WORKFLOW_PATHS",
+    "ApiFault",
     "CheckResult",
     "ContractPlan",
     "ContractReport",
@@ -60,22 +82,35 @@ __all__ = [
     "ContractViolation",
     "Fault",
     "FaultPlan",
+    "ForgedDelivery",
     "MachineCoverage",
     "OwnerPlan",
     "ReceiverUnreachable",
     "ReceiverViolation",
     "RuleResult",
+    "WebhookDelivery",
+    "WebhookFault",
+    "WorkflowEnv",
+    "WorkflowPlan",
+    "WorkflowReport",
+    "WorkflowRunner",
     "canonical_plans",
+    "canonical_workflow_plans",
     "check_client",
     "check_receiver",
+    "check_workflow",
     "contract_plans",
     "contract_runner",
     "fault_plans",
     "format_requests",
     "owner_plans",
     "replay_plan",
+    "replay_workflow",
     "run_receiver_check",
     "scenarios",
+    "workflow_fault_plans",
+    "workflow_plans",
+    "workflow_runner",
 ]
 
 _LAZY: dict[str, str] = {
@@ -115,6 +150,31 @@ _LAZY: dict[str, str] = {
             "scenarios",
         ),
         ".strategies",
+    ),
+    **dict.fromkeys(
+        (
+            "WebhookDelivery",
+            "WorkflowEnv",
+            "WorkflowReport",
+            "WorkflowRunner",
+            "check_workflow",
+            "replay_workflow",
+            "workflow_runner",
+        ),
+        ".workflow",
+    ),
+    **dict.fromkeys(
+        (
+            "WORKFLOW_PATHS",
+            "ApiFault",
+            "ForgedDelivery",
+            "WebhookFault",
+            "WorkflowPlan",
+            "canonical_workflow_plans",
+            "workflow_fault_plans",
+            "workflow_plans",
+        ),
+        ".workflow_strategies",
     ),
 }
 

@@ -6,37 +6,59 @@ code, and where the obligation comes from (documented by Plangrep, or defined by
 server's violation log and every checker (`check_client`, `check_workflow`, `check_receiver`)
 name rules from this table only, so a report and the docs cannot drift apart.
 
-The rules about one job that both the server and the checkers judge have their one judging
-function here, over `Seen`: what one API key has been shown of one job (and, for source search,
-over `SeenIndex`: what one key was told of one project's search index). The server feeds it the
-requests it answers (`GET /_mock/violations`); the checkers feed it every request they see,
-faults included. Each side words its report (the server in absolute terms, a checker relative to
-the start of the example); the verdict is this module's.
+The rules that both the server and the checkers judge have their one judging function here:
+over `Seen` (what one API key has been shown of one job), `SeenIndex` (what one key was told of
+one project's search index), `Creates` (one key's job creations in one project) and
+`RetryAfters` (the Retry-After one key was given, per call). The server feeds
+them the requests it answers (`GET /_mock/violations`); the checkers feed them every request they
+see, faults included. Each side words its report (the server in absolute terms, a checker
+relative to the start of the example); the verdict is this module's. The rules only a checker can
+judge (it alone knows the files a workflow was given, what a webhook receiver verified, what a
+workflow returned) have their judging function here too where one exists, marked `server=False`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from statemachine import TERMINAL_STATUSES, JobStatus
 
 __all__ = [
+    "DUPLICATE_WINDOW",
     "EPS",
+    "FALLBACK_WINDOW",
     "POLL_INTERVAL",
+    "RESULT_STATUSES",
+    "RETRY_MAX_ATTEMPTS",
+    "RETRY_MIN_PAUSE",
+    "RETRY_QUICK_RUN",
     "RULES",
+    "Creates",
+    "FailureRun",
     "Family",
     "Finding",
+    "RetryAfters",
     "Rule",
     "Seen",
     "SeenIndex",
     "Source",
+    "call_key",
+    "create_fingerprint",
+    "is_poll",
     "judge_cancel",
+    "judge_complete",
+    "judge_create",
     "judge_index_retry",
     "judge_poll",
+    "judge_result",
     "judge_resume",
+    "judge_retry_after",
+    "judge_retry_storm",
+    "judge_uploads",
     "rule",
     "rules",
 ]
@@ -45,6 +67,17 @@ POLL_INTERVAL = 5.0  # Plangrep: never poll one job more often than every 5 s
 # an interval of exactly the floor is allowed, whatever the float error of the clock
 EPS = 1e-3
 _BLOCKED = JobStatus.BLOCKED_INSUFFICIENT_CREDITS
+RESULT_STATUSES: frozenset[str] = frozenset({JobStatus.COMPLETED, JobStatus.COMPLETED_WITH_ERRORS})
+# a create that repeats one whose answer was lost, this soon after it, is a retry (virtual s)
+DUPLICATE_WINDOW = 3600.0
+# retrying one call: a pause shorter than this is no back-off; this many such retries in a row,
+# or this many attempts at one call in a row at all, is a storm
+RETRY_MIN_PAUSE = 1.0
+RETRY_QUICK_RUN = 3
+RETRY_MAX_ATTEMPTS = 10
+# a job terminal this long without the waiting code finding out (no poll, no verified webhook)
+FALLBACK_WINDOW = 300.0
+_JOB_ROUTE = "/api/open/v1/jobs/"
 
 
 @dataclass(slots=True)
@@ -56,6 +89,8 @@ class Seen:
     terminal_served: tuple[str, float] | None = None  # the first terminal status a poll served
     terminal_shown: bool = False  # another answer (cancel) showed a terminal status
     last_status: str | None = None  # the status last shown (a poll, a cancel, a resume, a 409)
+    completed_at: float | None = None  # when this key's complete of the job was accepted
+    complete_key: str | None = None  # ... and the Idempotency-Key it carried
 
     def polled(self, at: float, *, status: str | None, retry_after: float = 0.0) -> None:
         """A poll was answered: `status` the job status it showed (None: no job in the answer),
@@ -72,6 +107,74 @@ class Seen:
         self.last_status = status
         if status in TERMINAL_STATUSES:
             self.terminal_shown = True
+
+    def completed(self, at: float, key: str | None) -> None:
+        """This key's complete of the job was accepted (whether or not its answer arrived)."""
+        if self.completed_at is None:
+            self.completed_at = at
+            self.complete_key = key
+
+
+@dataclass(slots=True)
+class Creates:
+    """One API key's job creations in one project whose answer was lost: the server committed
+    the job, the client never saw it (job id -> (created at, what the create asked for))."""
+
+    lost: dict[str, tuple[float, object]] = field(default_factory=dict)
+
+    def answer_lost(self, job_id: str, at: float, what: object) -> None:
+        """The answer that named `job_id` (created at `at`, see `create_fingerprint`) was lost."""
+        self.lost[job_id] = (at, what)
+
+    def answered(self, job_id: str) -> None:
+        """The client was shown `job_id` after all (an idempotent replay of its create)."""
+        self.lost.pop(job_id, None)
+
+
+@dataclass(slots=True)
+class RetryAfters:
+    """The Retry-After one API key was given, per call (`call_key`): (answered at, seconds)."""
+
+    asked: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    def answered(self, call: str, at: float, retry_after: float) -> None:
+        """`call` was answered at `at`; `retry_after` > 0 if its answer carried Retry-After."""
+        if retry_after > 0:
+            self.asked[call] = (at, retry_after)
+        else:
+            self.asked.pop(call, None)
+
+
+@dataclass(slots=True)
+class FailureRun:
+    """The attempts at one call in a row that failed transiently (5xx, 429, no answer)."""
+
+    attempts: int = 0  # attempts so far in this run (the failed ones)
+    quick: int = 0  # retries in a row sent sooner than RETRY_MIN_PAUSE after a failure
+    last_failed_at: float = 0.0
+
+    def failed(self, at: float) -> None:
+        self.attempts += 1
+        self.last_failed_at = at
+
+
+def call_key(method: str, path: str) -> str:
+    """One call's identity for Retry-After and retries: its method and path (no query)."""
+    return f"{method} {path}"
+
+
+def is_poll(method: str, path: str) -> bool:
+    """`GET /jobs/{jobId}`: the polls `judge_poll` judges (Retry-After included)."""
+    return (
+        method in ("GET", "HEAD")
+        and path.startswith(_JOB_ROUTE)
+        and "/" not in path[len(_JOB_ROUTE) :]
+    )
+
+
+def create_fingerprint(external_id: str | None, webhook_url: str | None) -> object:
+    """What a create asked for, to tell a retry of it from a new submission."""
+    return (external_id, webhook_url)
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +277,90 @@ def judge_index_retry(seen: SeenIndex, at: float) -> Finding | None:
     )
 
 
+def judge_result(status: str) -> Finding | None:
+    """A request for the result of a job whose status has none (only completed and
+    completed_with_errors have one; a terminal status is frozen, so no race can excuse it)."""
+    if status not in RESULT_STATUSES:
+        return Finding("result_not_available", {"status": status})
+    return None
+
+
+def judge_complete(seen: Seen, key: str | None) -> Finding | None:
+    """A complete of a job whose complete this key already got accepted, not replayed with the
+    same Idempotency-Key (a replay answers the first answer again and changes nothing)."""
+    if seen.completed_at is None or (key is not None and key == seen.complete_key):
+        return None
+    return Finding(
+        "complete_repeated",
+        {
+            "completedAt": seen.completed_at,
+            "firstKey": seen.complete_key,
+            "key": key,
+        },
+    )
+
+
+def judge_create(creates: Creates, at: float, what: object) -> Finding | None:
+    """A new job made by a create that repeats one whose answer was lost (same request, within
+    `DUPLICATE_WINDOW`): a retry that did not reuse the Idempotency-Key."""
+    for job_id, (when, asked) in creates.lost.items():
+        if asked == what and at - when <= DUPLICATE_WINDOW:
+            return Finding("duplicate_job", {"first": job_id, "firstAt": when})
+    return None
+
+
+def judge_retry_after(asked: RetryAfters, method: str, path: str, at: float) -> Finding | None:
+    """A call sent again before the Retry-After its last answer asked for had elapsed (polls
+    excepted: `judge_poll` judges them, Retry-After included)."""
+    if not asked.asked or is_poll(method, path):
+        return None
+    prior = asked.asked.get(call_key(method, path))
+    if prior is None:
+        return None
+    answered_at, retry_after = prior
+    gap = at - answered_at
+    if gap < retry_after - EPS:
+        return Finding(
+            "retry_after_ignored",
+            {"call": call_key(method, path), "gap": gap, "retryAfter": retry_after,
+             "answeredAt": answered_at},
+        )  # fmt: skip
+    return None
+
+
+def judge_retry_storm(run: FailureRun, at: float) -> Finding | None:
+    """Another attempt at a call whose last `run.attempts` attempts failed: a storm when it
+    makes more than `RETRY_MAX_ATTEMPTS` in a row, or the `RETRY_QUICK_RUN`-th retry in a row
+    sent sooner than `RETRY_MIN_PAUSE` after the failure before it (no back-off). It counts
+    this attempt's pause into `run.quick`, so call it once per attempt."""
+    if run.attempts <= 0:
+        return None
+    pause = at - run.last_failed_at
+    quick = run.quick + 1 if pause < RETRY_MIN_PAUSE - EPS else 0
+    run.quick = quick
+    if run.attempts + 1 > RETRY_MAX_ATTEMPTS or quick >= RETRY_QUICK_RUN:
+        return Finding(
+            "retry_storm",
+            {"attempt": run.attempts + 1, "pause": pause, "quick": quick},
+        )
+    return None
+
+
+def judge_uploads(
+    given: Sequence[tuple[str, int]], stored: Sequence[tuple[str, int]]
+) -> Finding | None:
+    """A complete of a job that does not hold exactly the files it was given (name, size): one
+    missing (never stored) or one stored twice (a retried upload that was not deduplicated)."""
+    missing = Counter(given) - Counter(stored)
+    twice = Counter(stored) - Counter(given)
+    if not missing and not twice:
+        return None
+    return Finding(
+        "upload_incomplete",
+        {"missing": sorted(missing.elements()), "twice": sorted(twice.elements())},
+    )
+
+
 Family = Literal["client", "workflow", "receiver"]
 Source = Literal["plangrep", "mock"]
 
@@ -257,6 +444,79 @@ _ALL: tuple[Rule, ...] = (
         "create jobs only once the project is ready",
         "plangrep",
         server=True,
+    ),
+    # -- workflows: submit, upload, complete, wait, fetch the result (check_workflow) ----------
+    Rule(
+        "duplicate_job",
+        "workflow",
+        "create one job per submission: retry a create whose answer was lost with the same "
+        "Idempotency-Key (the server records a new job that repeats a create whose answer it "
+        "lost, within an hour; check_workflow flags any second job of one submission)",
+        "plangrep",
+        server=True,
+        judge=judge_create,
+    ),
+    Rule(
+        "upload_incomplete",
+        "workflow",
+        "complete the uploads only once every given file is stored, each exactly once (retry "
+        "a form upload with the same clientUploadFlowId); only check_workflow judges it: the "
+        "server does not know which files the code meant to send",
+        "plangrep",
+        judge=judge_uploads,
+    ),
+    Rule(
+        "complete_repeated",
+        "workflow",
+        "complete a job's uploads once: retry a complete whose answer was lost with the same "
+        "Idempotency-Key",
+        "plangrep",
+        server=True,
+        judge=judge_complete,
+    ),
+    Rule(
+        "retry_after_ignored",
+        "workflow",
+        "send a call again only after the Retry-After its 429 or 503 answer asked for (polls: "
+        "see polling_too_fast)",
+        "mock",
+        server=True,
+        judge=judge_retry_after,
+    ),
+    Rule(
+        "retry_storm",
+        "workflow",
+        f"retry a failed call with growing pauses and a bound: never {RETRY_QUICK_RUN} retries "
+        f"in a row sooner than {RETRY_MIN_PAUSE:g} s after the failure, never more than "
+        f"{RETRY_MAX_ATTEMPTS} attempts at one call in a row; only check_workflow judges it "
+        "(the server sees one key's concurrent calls interleaved)",
+        "mock",
+        judge=judge_retry_storm,
+    ),
+    Rule(
+        "no_polling_fallback",
+        "workflow",
+        "do not rely on webhooks alone: failed deliveries may not be retried, so poll as a "
+        f"fallback; a job terminal for {FALLBACK_WINDOW:g} s that the code neither polled nor "
+        "got a verified webhook about is a wait that never ends (only check_workflow judges "
+        "it)",
+        "plangrep",
+    ),
+    Rule(
+        "forged_webhook_trusted",
+        "workflow",
+        "act only on webhooks whose signature verifies with the job's webhookSigningSecret: "
+        "never fetch a result, return, resume or cancel because of a delivery that does not "
+        "verify (only check_workflow judges it: the server cannot see what the code trusted)",
+        "plangrep",
+    ),
+    Rule(
+        "result_not_available",
+        "workflow",
+        "fetch GET /jobs/{jobId}/result only for a job that is completed or completed_with_errors",
+        "plangrep",
+        server=True,
+        judge=judge_result,
     ),
     # -- receivers: the integrator's webhook endpoint (judged by check_receiver) -------------
     Rule(

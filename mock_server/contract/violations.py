@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .rules import RULES as REGISTRY
 from .rules import rules
 
 __all__ = ["RULES", "ContractViolation", "format_requests"]
@@ -28,9 +29,12 @@ def format_requests(requests: Sequence[Mapping[str, Any]], limit: int = 40) -> l
 class ContractViolation(AssertionError):
     """The client broke Plangrep's documented contract.
 
-    `rule` is one of `RULES`; `report` is the readable text (also the exception's message).
-    From `check_client`: `scenario`, `plan` (replay it with `replay_plan`), `seed` (replay the
-    whole search with `check_client(..., seed=seed)`) and `requests` (the client's requests).
+    `rule` is one of the registry's rules (`mock_server.contract.rules.RULES`); `report` is the
+    readable text (also the exception's message). From `check_client`: `scenario`, `plan`
+    (replay it with `replay_plan`), `seed` (replay the whole search with `check_client(...,
+    seed=seed)`) and `requests` (the client's requests). From `check_workflow` also `fault`
+    (the fault that exposed it) and `webhooks` (the webhook log); replay with
+    `replay_workflow(workflow, exc.plan)`.
     """
 
     def __init__(
@@ -44,6 +48,8 @@ class ContractViolation(AssertionError):
         seed: int | None = None,
         plan: Any = None,
         violations: Sequence[Mapping[str, Any]] = (),
+        fault: str | None = None,
+        webhooks: Sequence[str] = (),
     ) -> None:
         super().__init__(report)
         self.report = report
@@ -54,6 +60,8 @@ class ContractViolation(AssertionError):
         self.seed = seed
         self.plan = plan
         self.violations = list(violations)
+        self.fault = fault
+        self.webhooks = list(webhooks)
 
     @classmethod
     def from_server(
@@ -68,9 +76,9 @@ class ContractViolation(AssertionError):
         ]
         for v in violations:
             lines.append(f"  - [{v['rule']}] {v['message']}")
-            rule_text = RULES.get(str(v["rule"]))
-            if rule_text:
-                lines.append(f"      rule: {rule_text}")
+            known = REGISTRY.get(str(v["rule"]))
+            if known is not None:
+                lines.append(f"      rule: {known.text}")
         request_lines = format_requests(requests)
         if request_lines:
             lines.append("requests to the public API (virtual time, oldest first):")

@@ -14,7 +14,7 @@ from ..faults import (
     FaultsResponse,
 )
 from ..http.body import read_json
-from ..http.endpoints import Endpoint
+from ..http.endpoints import ENDPOINTS_KEY, Endpoint
 from ..state import STATE_KEY
 from .system import CONTROL_PREFIX
 
@@ -35,6 +35,18 @@ async def add_fault(request: web.Request) -> web.Response:
         raise ValidationFailed(
             message=exc.message, details=exc.details, fields=exc.valid
         ) from None
+    if fault.operation is not None:
+        known = sorted(
+            {ep.operation_id for ep in request.app[ENDPOINTS_KEY] if ep.tag == "public"}
+        )
+        if fault.operation not in known:
+            request.app[STATE_KEY].faults.remove(fault.id)
+            raise ValidationFailed(
+                message=f"unknown operation {fault.operation!r}; an API fault names a public "
+                f"operationId of /openapi.json: {', '.join(known)}",
+                details=[{"field": "operation", "message": "not a public operationId"}],
+                fields={"validOperations": known},
+            )
     return json_response({"fault": fault.as_json()}, status=201)
 
 
@@ -50,7 +62,8 @@ async def clear_faults(request: web.Request) -> web.Response:
 ENDPOINTS = [
     Endpoint(
         "POST", CONTROL_PREFIX + "/faults", add_fault, "mockAddFault",
-        "Inject a webhook fault or a public API fault (error or latency)", 201,
+        "Inject a webhook fault or a public API fault (error, latency, rate_limited, "
+        "lost_response)", 201,
         FaultCreatedResponse, tag="control", body=FaultRequest, body_kind="json",
         body_required=True,
     ),

@@ -21,6 +21,8 @@ from .table import (
     FRAME_STAGES,
     ApiErrorFaultRequest,
     ApiLatencyFaultRequest,
+    ApiLostResponseFaultRequest,
+    ApiRateLimitFaultRequest,
     FaultHit,
     WebhookFaultRequest,
     WebhookTimedFaultRequest,
@@ -35,6 +37,8 @@ __all__ = [
     "WEBHOOK_FAULT_MODES",
     "ApiErrorFaultRequest",
     "ApiLatencyFaultRequest",
+    "ApiLostResponseFaultRequest",
+    "ApiRateLimitFaultRequest",
     "Fault",
     "FaultCreatedResponse",
     "FaultHit",
@@ -66,9 +70,12 @@ class FaultRequest(
         | WebhookTimedFaultRequest
         | ApiErrorFaultRequest
         | ApiLatencyFaultRequest
+        | ApiRateLimitFaultRequest
+        | ApiLostResponseFaultRequest
     ]
 ):
-    """A `POST /_mock/faults` body: a webhook fault, or an API error or latency fault."""
+    """A `POST /_mock/faults` body: a webhook fault, or an API fault (error, latency,
+    rate_limited, lost_response)."""
 
 
 FAULT_REQUEST_MODELS: tuple[type[BaseModel], ...] = (
@@ -76,6 +83,8 @@ FAULT_REQUEST_MODELS: tuple[type[BaseModel], ...] = (
     WebhookTimedFaultRequest,
     ApiErrorFaultRequest,
     ApiLatencyFaultRequest,
+    ApiRateLimitFaultRequest,
+    ApiLostResponseFaultRequest,
 )
 
 
@@ -94,6 +103,8 @@ class FaultView(BaseModel):
     seconds: float | None = None
     status: int | None = None
     createdAt: str
+    retryAfter: int | None = None
+    operation: str | None = None
 
 
 class FaultsResponse(BaseModel):
@@ -133,8 +144,10 @@ class Fault:
         "id",
         "job_id",
         "mode",
+        "operation",
         "probability",
         "remaining",
+        "retry_after",
         "rng",
         "seconds",
         "seed",
@@ -154,6 +167,8 @@ class Fault:
         seed: int | None = None,
         seconds: float | None = None,
         status: int | None = None,
+        retry_after: int | None = None,
+        operation: str | None = None,
     ) -> None:
         self.id = fault_id
         self.target = target
@@ -166,6 +181,8 @@ class Fault:
         self.seed = seed
         self.seconds = seconds
         self.status = status
+        self.retry_after = retry_after
+        self.operation = operation
         self.rng = random.Random(seed)
         self.created_wall = time.time()
 
@@ -183,6 +200,8 @@ class Fault:
             seconds=self.seconds,
             status=self.status,
             createdAt=format_time(self.created_wall),
+            retryAfter=self.retry_after,
+            operation=self.operation,
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -274,15 +293,53 @@ class FaultRegistry:
                 seconds=seconds,
             )
         elif isinstance(spec, ApiErrorFaultRequest):
-            fault = Fault(fault_id, "api", "error", spec.count, status=spec.status)
+            fault = Fault(
+                fault_id,
+                "api",
+                "error",
+                spec.count,
+                status=spec.status,
+                retry_after=spec.retryAfter,
+                operation=spec.operation,
+            )
+        elif isinstance(spec, ApiRateLimitFaultRequest):
+            fault = Fault(
+                fault_id,
+                "api",
+                "rate_limited",
+                spec.count,
+                status=429,
+                retry_after=spec.retryAfter,
+                operation=spec.operation,
+            )
+        elif isinstance(spec, ApiLostResponseFaultRequest):
+            fault = Fault(
+                fault_id,
+                "api",
+                "lost_response",
+                spec.count,
+                status=spec.status,
+                operation=spec.operation,
+            )
         else:
             assert isinstance(spec, ApiLatencyFaultRequest)
-            fault = Fault(fault_id, "api", "latency", spec.count, seconds=spec.seconds)
+            fault = Fault(
+                fault_id,
+                "api",
+                "latency",
+                spec.count,
+                seconds=spec.seconds,
+                operation=spec.operation,
+            )
         self._faults.append(fault)
         return fault
 
     def faults(self) -> list[Fault]:
         return list(self._faults)
+
+    def remove(self, fault_id: str) -> None:
+        """Forget one fault (one the control API refused after registering it)."""
+        self._faults = [f for f in self._faults if f.id != fault_id]
 
     def clear(self) -> int:
         """Remove every fault; returns how many there were."""
@@ -324,16 +381,21 @@ class FaultRegistry:
             hits.append(FaultHit(f.mode, f.seconds, f.id))
         return hits
 
-    def take_api_fault(self, path: str) -> FaultHit | None:
-        """The next API fault for a public API request (oldest first), consuming one count.
+    def take_api_fault(self, path: str, operation: str | None = None) -> FaultHit | None:
+        """The next API fault for a public API request (oldest first), consuming one count;
+        a fault with an `operation` takes only requests to that operationId.
 
         Control API paths (`/_mock/...`) are never faulted, so tests can always reach it.
         """
         if not self._faults or path.startswith("/_mock") or path == "/openapi.json":
             return None
         for f in self._faults:
-            if f.target == "api" and f.remaining > 0:
+            if (
+                f.target == "api"
+                and f.remaining > 0
+                and (f.operation is None or f.operation == operation)
+            ):
                 f.remaining -= 1
                 f.applied += 1
-                return FaultHit(f.mode, f.seconds, f.id, f.status)
+                return FaultHit(f.mode, f.seconds, f.id, f.status, f.retry_after)
         return None

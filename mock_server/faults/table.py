@@ -9,7 +9,8 @@ shows), the default of its `seconds`, and its effect:
 - webhook modes acting on one attempt change a `Frame`, stage by stage (`FRAME_STAGES`): before
   it is signed (`"sign"`: the timestamp or the key), then its signature header (`"signature"`),
   its body (`"body"`) and its headers (`"headers"`);
-- API modes (`stage="api"`) get the `ApiCall` and answer for it (an error, a late answer, ...).
+- API modes (`stage="api"`) get the `ApiCall` and answer for it (an error, a late answer, an
+  answer lost after the server committed, ...).
 
 Everything here is defined by the mock; Plangrep documents none of it.
 """
@@ -25,18 +26,22 @@ from typing import Any, Literal, Protocol
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..errors import ServerError
+from ..errors import ERROR_CODE_KEY, ServerError
 from ..http.body import JsonInt
 from ..webhooks.signing import new_secret, serialize_body, sign
 
 __all__ = [
+    "API_FAULT_REQUESTS",
     "FAULT_MODES",
     "FRAME_STAGES",
+    "LOST_RESPONSE",
     "MAX_API_LATENCY",
     "MAX_COUNT",
     "ApiCall",
     "ApiErrorFaultRequest",
     "ApiLatencyFaultRequest",
+    "ApiLostResponseFaultRequest",
+    "ApiRateLimitFaultRequest",
     "FaultHit",
     "FaultMode",
     "Frame",
@@ -48,6 +53,9 @@ __all__ = [
 
 MAX_COUNT = 1_000_000
 MAX_API_LATENCY = 60.0
+MAX_RETRY_AFTER = 3600
+# the error code of an answer that never reached the client (the journal shows status 0)
+LOST_RESPONSE = "lost_response"
 Target = Literal["webhooks", "api"]
 Stage = Literal["queue", "sign", "signature", "body", "headers", "api"]
 # the order in which the stages of one webhook attempt are applied, after queueing
@@ -65,6 +73,7 @@ class FaultHit:
     seconds: float | None
     fault_id: str
     status: int | None = None
+    retry_after: int | None = None  # error, rate_limited: the Retry-After header
 
     @property
     def row(self) -> FaultMode:
@@ -95,10 +104,12 @@ class Frame:
 
 @dataclass(slots=True)
 class ApiCall:
-    """One public API request a fault answers for: `proceed()` runs the real handler."""
+    """One public API request a fault answers for: `proceed()` runs the real handler, `wait(s)`
+    lets `s` seconds pass (the wall clock on a server; the virtual clock in the contract kit)."""
 
     request: web.Request
     proceed: Callable[[], Awaitable[web.StreamResponse]]
+    wait: Callable[[float], Awaitable[None]] = asyncio.sleep
 
 
 # --------------------------------------------------------------------------- effects
@@ -162,13 +173,52 @@ async def _api_error(call: ApiCall, hit: FaultHit) -> web.StreamResponse:
         status=status,
         code="injected_fault",
         message=f"an API fault injected through /_mock/faults answered {status}",
+        retry_after=hit.retry_after,
     ).response()
 
 
 async def _api_latency(call: ApiCall, hit: FaultHit) -> web.StreamResponse:
     if hit.seconds:
-        await asyncio.sleep(hit.seconds)
+        await call.wait(hit.seconds)
     return await call.proceed()
+
+
+async def _api_rate_limited(call: ApiCall, hit: FaultHit) -> web.StreamResponse:
+    retry_after = hit.retry_after or 10
+    return ServerError(
+        status=429,
+        code="rate_limited",
+        message=f"too many requests (a rate_limited fault injected through /_mock/faults); "
+        f"retry after {retry_after} s",
+        retry_after=retry_after,
+    ).response()
+
+
+_GATEWAY = {502: ("bad_gateway", "Bad Gateway"), 504: ("gateway_timeout", "Gateway Timeout")}
+
+
+async def _lost_response(call: ApiCall, hit: FaultHit) -> web.StreamResponse:
+    """The server does the work and commits, then its answer is lost on the way back: the
+    client sees a 502/504 from a gateway, or the connection closed without an answer. A GET or
+    HEAD commits nothing, so it is not run (a poll the client never saw is no poll)."""
+    request = call.request
+    committed: web.StreamResponse | None = None
+    if request.method not in ("GET", "HEAD"):
+        committed = await call.proceed()
+    if hit.status in _GATEWAY:
+        code, reason = _GATEWAY[hit.status]
+        return ServerError(
+            status=hit.status,
+            code=code,
+            message=f"{reason}: the answer from upstream was lost (a lost_response fault "
+            "injected through /_mock/faults); the request may or may not have been processed",
+        ).response()
+    transport = request.transport
+    if transport is not None:  # close the socket before a byte of the answer is written
+        transport.abort()
+    answer = committed if committed is not None else web.Response(status=204)
+    answer[ERROR_CODE_KEY] = LOST_RESPONSE
+    return answer
 
 
 # --------------------------------------------------------------------------- the table
@@ -189,7 +239,7 @@ class FaultMode:
     def request(self) -> type[BaseModel]:
         """The body model `POST /_mock/faults` validates this mode with."""
         if self.target == "api":
-            return ApiErrorFaultRequest if self.name == "error" else ApiLatencyFaultRequest
+            return API_FAULT_REQUESTS[self.name]
         return WebhookFaultRequest if self.seconds_default is None else WebhookTimedFaultRequest
 
 
@@ -232,8 +282,20 @@ _ROWS: tuple[FaultMode, ...] = (
         "rotated_secret", "webhooks", "signature", _rotated_secret,
         "an old key's signature listed before the valid one",
     ),
-    _row("error", "api", "api", _api_error, "the request is answered 500 or 503"),
+    _row(
+        "error", "api", "api", _api_error,
+        "the request is answered 500 or 503 (with Retry-After when `retryAfter` is set)",
+    ),
     _row("latency", "api", "api", _api_latency, "the answer waits `seconds` (wall clock)"),
+    _row(
+        "rate_limited", "api", "api", _api_rate_limited,
+        "the request is answered 429 rate_limited with Retry-After `retryAfter`",
+    ),
+    _row(
+        "lost_response", "api", "api", _lost_response,
+        "the server commits the request, then its answer is lost: a 502 or 504 (`status`), or "
+        "the connection closed without an answer (no `status`)",
+    ),
 )  # fmt: skip
 
 # --------------------------------------------------------------------------- request models
@@ -275,13 +337,27 @@ class WebhookTimedFaultRequest(WebhookFaultRequest):
     )
 
 
+_OPERATION = Field(
+    None,
+    min_length=1,
+    max_length=100,
+    description="only requests to this public operation (an operationId of /openapi.json, "
+    "e.g. createJob, uploadFiles, completeUploads, getJob)",
+)
+
+
 class ApiErrorFaultRequest(_Strict):
-    """Answer the next `count` public API requests with a JSON 500 or 503."""
+    """Answer the next `count` public API requests with a JSON 500 or 503 (`injected_fault`),
+    with a Retry-After header when `retryAfter` is given."""
 
     target: Literal["api"]
     mode: Literal["error"]
     status: Literal[500, 503] = 503
     count: JsonInt = Field(1, ge=1, le=MAX_COUNT)
+    retryAfter: JsonInt | None = Field(
+        None, ge=0, le=MAX_RETRY_AFTER, description="seconds, sent as the Retry-After header"
+    )
+    operation: str | None = _OPERATION
 
 
 class ApiLatencyFaultRequest(_Strict):
@@ -291,6 +367,39 @@ class ApiLatencyFaultRequest(_Strict):
     mode: Literal["latency"]
     seconds: float = Field(gt=0.0, le=MAX_API_LATENCY, allow_inf_nan=False)
     count: JsonInt = Field(1, ge=1, le=MAX_COUNT)
+    operation: str | None = _OPERATION
+
+
+class ApiRateLimitFaultRequest(_Strict):
+    """Answer the next `count` public API requests 429 `rate_limited` with `Retry-After`."""
+
+    target: Literal["api"]
+    mode: Literal["rate_limited"]
+    retryAfter: JsonInt = Field(10, ge=1, le=MAX_RETRY_AFTER, description="seconds")
+    count: JsonInt = Field(1, ge=1, le=MAX_COUNT)
+    operation: str | None = _OPERATION
+
+
+class ApiLostResponseFaultRequest(_Strict):
+    """Run the next `count` public API requests (the server commits them), then lose their
+    answers: a 502 or 504 from a gateway (`status`), or, without `status`, the connection
+    closed before any answer. A GET commits nothing and is not run."""
+
+    target: Literal["api"]
+    mode: Literal["lost_response"]
+    status: Literal[502, 504] | None = Field(
+        None, description="502 or 504; none: the connection is closed without an answer"
+    )
+    count: JsonInt = Field(1, ge=1, le=MAX_COUNT)
+    operation: str | None = _OPERATION
+
+
+API_FAULT_REQUESTS: dict[str, type[BaseModel]] = {
+    "error": ApiErrorFaultRequest,
+    "latency": ApiLatencyFaultRequest,
+    "rate_limited": ApiRateLimitFaultRequest,
+    "lost_response": ApiLostResponseFaultRequest,
+}
 
 
 FAULT_MODES: dict[str, FaultMode] = {row.name: row for row in _ROWS}

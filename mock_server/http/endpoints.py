@@ -21,6 +21,7 @@ from .auth import Principal, authenticate, authenticate_session
 
 __all__ = [
     "ENDPOINTS_KEY",
+    "OPERATIONS_KEY",
     "BodyKind",
     "Endpoint",
     "Param",
@@ -92,7 +93,7 @@ class Endpoint:
         if self.scope is not None:
             implied |= {401, 403}
             if self.faultable:
-                implied |= {500, 503}
+                implied |= {429, 500, 502, 503, 504}
         if self.session:
             implied |= {401}
         if self.body_kind == "json":
@@ -124,6 +125,10 @@ class Endpoint:
 
 
 ENDPOINTS_KEY: web.AppKey[list[Endpoint]] = web.AppKey("plangrep_mock_endpoints", list)
+# (method, path template) -> operationId: which operation a request reached (API faults name one)
+OPERATIONS_KEY: web.AppKey[dict[tuple[str, str], str]] = web.AppKey(
+    "plangrep_mock_operations", dict
+)
 
 
 def install(app: web.Application, endpoints: Iterable[Endpoint]) -> None:
@@ -131,7 +136,9 @@ def install(app: web.Application, endpoints: Iterable[Endpoint]) -> None:
     (as aiohttp does by default) unless the same endpoints declare that path's HEAD."""
     if ENDPOINTS_KEY not in app:
         app[ENDPOINTS_KEY] = []
+        app[OPERATIONS_KEY] = {}
     installed = app[ENDPOINTS_KEY]
+    operations = app[OPERATIONS_KEY]
     router = app.router
     endpoints = list(endpoints)
     own_head = {ep.path for ep in endpoints if ep.method == "HEAD"}
@@ -139,7 +146,11 @@ def install(app: web.Application, endpoints: Iterable[Endpoint]) -> None:
         handler = ep.route_handler()
         path = ep.route or ep.path
         if ep.method == "GET":
-            router.add_get(path, handler, allow_head=ep.path not in own_head)
+            allow_head = ep.path not in own_head
+            router.add_get(path, handler, allow_head=allow_head)
+            if allow_head:
+                operations[("HEAD", path)] = ep.operation_id
         else:
             router.add_route(ep.method, path, handler)
+        operations[(ep.method, path)] = ep.operation_id
         installed.append(ep)

@@ -1,20 +1,30 @@
 """The one middleware every request passes, and how an exception becomes a JSON answer.
 
 Per request: bring the engine up to the clock, apply an API fault the test asked for (public
-routes only), run the handler, turn any error into JSON, and journal public requests. It runs on
-every poll, so it stays small.
+routes only), run the handler, turn any error into JSON, judge the one rule about every call
+(`retry_after_ignored`: a call sent again before the Retry-After its answer asked for), and
+journal public requests. It runs on every poll, so it stays small.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
+from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from statemachine import CommandRejected, InvalidTransition, UnknownScenario
 
+from ..contract.rules import (
+    RetryAfters,
+    call_key,
+    create_fingerprint,
+    is_poll,
+    judge_retry_after,
+)
 from ..errors import (
     ERROR_CODE_KEY,
     ApiError,
@@ -26,10 +36,11 @@ from ..errors import (
     invalid_transition,
     short,
 )
-from ..faults import ApiCall
+from ..faults import LOST_RESPONSE, ApiCall, FaultHit
 from ..journal import JournalEntry
 from ..state import STATE_KEY, MockState
 from .auth import JOB_ID_KEY, PRINCIPAL_KEY, PROJECT_ID_KEY
+from .endpoints import OPERATIONS_KEY
 
 __all__ = ["PUBLIC_PREFIX", "core_middleware", "error_response"]
 
@@ -40,16 +51,35 @@ log = logging.getLogger("mock_server")
 @web.middleware
 async def core_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     state = request.app[STATE_KEY]
-    state.engine.sync_if_behind()
-    if state.storage.origin is None:  # signed URLs point at the origin clients reach us on
-        state.storage.origin = f"{request.scheme}://{request.host}"
-    if not request.path.startswith(PUBLIC_PREFIX):
-        try:
-            return await handler(request)
-        except Exception as exc:
-            return error_response(request, exc)
+    state.in_flight += 1  # serve's shutdown waits for the requests being handled
+    try:
+        state.engine.sync_if_behind()
+        if state.storage.origin is None:  # signed URLs point at the origin clients reach us on
+            state.storage.origin = f"{request.scheme}://{request.host}"
+        if not request.path.startswith(PUBLIC_PREFIX):
+            try:
+                return await handler(request)
+            except Exception as exc:
+                return error_response(request, exc)
+        return await _public(state, request, handler)
+    finally:
+        state.in_flight -= 1
+
+
+async def _public(state: MockState, request: web.Request, handler: Handler) -> web.StreamResponse:
     started = time.perf_counter()
-    fault = state.faults.take_api_fault(request.path)
+    arrival = state.engine.now
+    token = _token(request)
+    asked = state.polls.asked_retry(token) if token is not None else None
+    if asked is not None and token is not None:
+        finding = judge_retry_after(asked, request.method, request.path, arrival)
+        if finding is not None:
+            _record_retry_after(state, token, request, finding.facts)
+    fault = (
+        state.faults.take_api_fault(request.path, _operation(request))
+        if state.faults.active("api")
+        else None
+    )
     if fault is None:
         try:
             response = await handler(request)
@@ -65,8 +95,83 @@ async def core_middleware(request: web.Request, handler: Handler) -> web.StreamR
                 return error_response(request, exc)
 
         response = await fault.row.apply(ApiCall(request, proceed), fault)
+        if fault.mode == LOST_RESPONSE:
+            _lost_answer(state, request, fault)
+    if token is not None:
+        _note_retry_after(state, token, request, response, arrival, asked)
     _journal(state, request, response, started)
     return response
+
+
+def _token(request: web.Request) -> str | None:
+    """The bearer token as sent (the key the rules follow), without judging it."""
+    header = request.headers.get("Authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.strip().partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def _operation(request: web.Request) -> str | None:
+    """The operationId of the route the request reached (API faults may name one)."""
+    resource = request.match_info.route.resource
+    if resource is None:
+        return None
+    return request.app[OPERATIONS_KEY].get((request.method, resource.canonical))
+
+
+def _note_retry_after(
+    state: MockState,
+    token: str,
+    request: web.Request,
+    response: web.StreamResponse,
+    at: float,
+    asked: RetryAfters | None,
+) -> None:
+    """Remember a Retry-After this call's answer asked for (429, 503), or that it was answered
+    without one (the next attempt may come at once). Polls are `polling_too_fast`'s business."""
+    retry_after = 0.0
+    if response.status in (429, 503):
+        try:
+            retry_after = float(response.headers.get("Retry-After", "0"))
+        except ValueError:
+            retry_after = 0.0
+    if retry_after <= 0 and asked is None:
+        return  # nothing asked before, nothing asked now: the common case stays cheap
+    if is_poll(request.method, request.path):
+        return
+    state.polls.retries(token).answered(call_key(request.method, request.path), at, retry_after)
+
+
+def _record_retry_after(
+    state: MockState, token: str, request: web.Request, f: Mapping[str, Any]
+) -> None:
+    state.violations.record(
+        "retry_after_ignored",
+        at=state.engine.now,
+        api_key=token,
+        job_id=request.match_info.get("jobId"),
+        project_id=request.match_info.get("projectId"),
+        message=f"{f.get('call')} was sent again {f.get('gap', 0.0):.1f} s after an answer that "
+        f"asked it to wait {f.get('retryAfter', 0.0):g} s (Retry-After); wait at least "
+        "Retry-After before sending a call again",
+    )
+
+
+def _lost_answer(state: MockState, request: web.Request, fault: FaultHit) -> None:
+    """A create whose answer was lost made a job the client never saw: remember it, so a
+    create that repeats it (`duplicate_job`) can be told from a replay of it."""
+    if _operation(request) != "createJob":
+        return
+    job_id = request.get(JOB_ID_KEY)  # set by create_job only when it made a new job
+    principal = request.get(PRINCIPAL_KEY)
+    job = state.engine.jobs.get(job_id) if job_id is not None else None
+    if job is None or principal is None:
+        return
+    state.polls.creates(principal.api_key, job.project_id).answer_lost(
+        job.id, job.created_at, create_fingerprint(job.external_id, job.webhook_url)
+    )
 
 
 def _journal(
@@ -74,6 +179,9 @@ def _journal(
 ) -> None:
     principal = request.get(PRINCIPAL_KEY)
     status = response.status
+    code = response.get(ERROR_CODE_KEY)
+    if code == LOST_RESPONSE:
+        status = 0  # the client got no answer at all (the journal shows what it saw)
     state.journal.record(
         JournalEntry(
             request.method,
@@ -84,7 +192,7 @@ def _journal(
             request.get(PROJECT_ID_KEY) or request.match_info.get("projectId"),
             state.engine.now,
             time.time(),
-            response.get(ERROR_CODE_KEY) if status >= 400 else None,
+            code,
             (time.perf_counter() - started) * 1000,
         )
     )

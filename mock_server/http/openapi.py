@@ -31,9 +31,14 @@ _ERROR_TEXT = {
     413: "Body too large (payload_too_large)",
     415: "Wrong content type (unsupported_media_type)",
     422: "The body does not validate (validation_error with details, limit_exceeded, ...)",
-    429: "Polled faster than every 5 s (polling_too_fast, with Retry-After)",
+    429: "Polled faster than every 5 s (polling_too_fast), or a rate_limited fault injected "
+    "through /_mock/faults; with Retry-After",
     500: "An API fault injected through /_mock/faults (injected_fault), or a bug",
-    503: "An API fault injected through /_mock/faults (injected_fault)",
+    502: "A lost_response fault injected through /_mock/faults (bad_gateway): the request may "
+    "have been processed",
+    503: "An API fault injected through /_mock/faults (injected_fault, Retry-After if asked)",
+    504: "A lost_response fault injected through /_mock/faults (gateway_timeout): the request "
+    "may have been processed",
 }
 
 
@@ -110,7 +115,7 @@ def build_openapi(operations: Sequence[Endpoint]) -> dict[str, Any]:
                 "description": _ERROR_TEXT.get(status, "Error"),
                 "content": {"application/json": {"schema": ref(ErrorResponse)}},
             }
-            if status == 429 or status in op.retry_after:
+            if status in (429, 503) or status in op.retry_after:
                 err["headers"] = {
                     "Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}
                 }
@@ -203,8 +208,21 @@ def _name_scenarios(doc: dict[str, Any], names: list[str]) -> None:
             branch["enum"] = names
 
 
+def _name_operations(doc: dict[str, Any], endpoints: list[Endpoint]) -> None:
+    """Where an API fault takes an `operation`, list the public operationIds served (a fault
+    can name only those; the fault models cannot know them)."""
+    names = sorted({ep.operation_id for ep in endpoints if ep.tag == "public"})
+    for name, schema in doc["components"]["schemas"].items():
+        if not (name.startswith("Api") and name.endswith("FaultRequest")):
+            continue
+        for branch in schema.get("properties", {}).get("operation", {}).get("anyOf", ()):
+            if branch.get("type") == "string":
+                branch["enum"] = names
+
+
 async def openapi_json(request: web.Request) -> web.Response:
     endpoints: list[Endpoint] = request.app[ENDPOINTS_KEY]
     doc = build_openapi(endpoints)
     _name_scenarios(doc, sorted(s.name for s in request.app[STATE_KEY].scenarios.all()))
+    _name_operations(doc, endpoints)
     return json_response(doc)

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from statemachine import CommandRejected, FileStatus, Job, JobFile, JobStatus
 
+from ..contract.rules import judge_complete
 from ..errors import Conflict, command_error, field_error, json_response, short
 from ..http.auth import Principal, get_job_for
 from ..http.body import read_json
@@ -47,14 +48,27 @@ async def complete_uploads(request: web.Request, principal: Principal) -> web.Re
             "POST", _ROUTE_COMPLETE, {"jobId": job.id, "body": body.model_dump(exclude_none=True)}
         ),
     )
+    seen = state.polls.of(principal.api_key, job.id)
+    finding = judge_complete(seen, key)
     replay = idem.replay(state.engine.now, lambda _job_id: job.state)
     if replay is not None:
         return replay
+    if finding is not None:
+        state.violations.record(
+            "complete_repeated",
+            at=state.engine.now,
+            job_id=job.id,
+            api_key=principal.api_key,
+            message=f"{job.id}'s uploads were completed again, after this key's complete was "
+            "accepted; complete once, and retry a complete whose answer was lost with the same "
+            "Idempotency-Key",
+        )
     include, failed = resolve_complete_body(state.storage, job, body)
     try:
         state.engine.complete_uploads(job, include=include, failed=failed)
     except CommandRejected as exc:
         raise command_error(exc) from None
+    seen.completed(state.engine.now, key)
     out = {"job": job_json(state, job)}
     idem.remember(state.engine.now, 202, out)
     return json_response(out, status=202)

@@ -18,7 +18,14 @@ from statemachine import (
     JobStatus,
 )
 
-from ..contract.rules import Finding, judge_cancel, judge_poll, judge_resume
+from ..contract.rules import (
+    Finding,
+    create_fingerprint,
+    judge_cancel,
+    judge_create,
+    judge_poll,
+    judge_resume,
+)
 from ..errors import (
     Conflict,
     TooManyRequests,
@@ -110,7 +117,12 @@ async def create_job(request: web.Request, principal: Principal) -> web.Response
         ),
     )
     replay = idem.replay(state.engine.now, lambda job_id: _job_status(state, job_id))
+    lost = state.polls.lost_creates(principal.api_key, project.id)
     if replay is not None:
+        if lost is not None and key is not None:  # the client now has the job it created
+            stored = state.idempotency.get(principal.org, _ROUTE_CREATE_JOB, key, state.engine.now)
+            if stored is not None:
+                lost.answered(str(stored.body.get("job", {}).get("id")))
         return replay
     if project.state != "ready":
         state.violations.record(
@@ -133,6 +145,20 @@ async def create_job(request: web.Request, principal: Principal) -> web.Response
     except CommandRejected as exc:
         raise command_error(exc) from None
     request[JOB_ID_KEY] = job.id
+    if lost is not None:
+        what = create_fingerprint(body.externalId, body.webhookUrl)
+        finding = judge_create(lost, state.engine.now, what)
+        if finding is not None:
+            state.violations.record(
+                "duplicate_job",
+                at=state.engine.now,
+                job_id=job.id,
+                api_key=principal.api_key,
+                project_id=project.id,
+                message=f"{job.id} repeats the create of {finding.facts['first']}, whose "
+                "answer was lost; retry a create with the same Idempotency-Key, so the replay "
+                "returns the job that was made instead of making another",
+            )
     out = {"job": job_json(state, job), "webhookSigningSecret": secret}
     idem.remember(state.engine.now, 202, out)
     return json_response(out, status=202)

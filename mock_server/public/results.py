@@ -18,6 +18,7 @@ from aiohttp import web
 from statemachine import Job
 
 from ..content import build_result
+from ..contract.rules import judge_result
 from ..errors import Conflict, json_response
 from ..http.auth import Principal, get_job_for, require_unexpired
 from ..http.endpoints import Endpoint
@@ -73,6 +74,17 @@ async def get_job_result(request: web.Request, principal: Principal) -> web.Resp
     state = request.app[STATE_KEY]
     job = get_job_for(request, principal, request.match_info["jobId"])
     require_unexpired(state.engine.now, job, "its result")
+    finding = judge_result(job.state)
+    if finding is not None:
+        state.violations.record(
+            "result_not_available",
+            at=state.engine.now,
+            job_id=job.id,
+            api_key=principal.api_key,
+            message=f"the result of {job.id} was asked for while it was {job.state}; fetch "
+            "GET /jobs/{jobId}/result only once a poll (or a verified webhook) showed completed "
+            "or completed_with_errors",
+        )
     require_result(job)
     return json_response(result_document(state, job))
 

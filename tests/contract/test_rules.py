@@ -1,5 +1,6 @@
-"""The one rule registry: every rule has its text and source; the rules about one job are judged
-by one function each, and the server and `check_client` reach the same verdict with it."""
+"""The one rule registry: every rule has its text and source; the rules the server can judge are
+judged by one function each, and the server and `check_client` / `check_workflow` reach the same
+verdict with it."""
 
 from __future__ import annotations
 
@@ -9,18 +10,32 @@ from typing import Any
 
 import pytest
 
-from mock_server.contract import ContractViolation, check_client
+from mock_server.contract import ContractViolation, WorkflowEnv, check_client, check_workflow
 from mock_server.contract.rules import (
+    DUPLICATE_WINDOW,
+    RETRY_MAX_ATTEMPTS,
     RULES,
+    Creates,
+    FailureRun,
+    RetryAfters,
     Seen,
     SeenIndex,
+    call_key,
+    create_fingerprint,
     judge_cancel,
+    judge_complete,
+    judge_create,
     judge_index_retry,
     judge_poll,
+    judge_result,
     judge_resume,
+    judge_retry_after,
+    judge_retry_storm,
+    judge_uploads,
     rule,
     rules,
 )
+from mock_server.contract.workflow import WORKFLOW_RULES
 from mock_server.journal import VIOLATION_RULES
 from mock_server.testing import MockOptions, PlangrepMock
 
@@ -29,6 +44,14 @@ from .broken_clients import (
     only_completed_or_failed_end_a_job,
     polls_every_2s,
     resumes_whenever_not_done,
+)
+from .workflows import (
+    BrokenWorkflow,
+    CompleteRetriedWithoutKey,
+    CreateRetriedWithoutKey,
+    FetchesAnyTerminalResult,
+    IgnoresRetryAfter,
+    WebhookFirst,
 )
 
 Client = Callable[[str, str, str, Any], Any]
@@ -135,3 +158,171 @@ def test_server_and_check_client_judge_each_rule_the_same(rule_id: str) -> None:
     with pytest.raises(ContractViolation) as info:
         check_client(client, max_examples=30, seed=3)
     assert info.value.rule == rule_id
+
+
+# --------------------------------------------------------------------------- workflow rules
+
+
+def test_the_workflow_rules_are_in_the_registry() -> None:
+    assert set(WORKFLOW_RULES) <= set(RULES)
+    assert {r.id for r in rules("workflow")} - set(WORKFLOW_RULES) == {"index_retry_too_fast"}
+    server = {r.id for r in rules("workflow", server=True)} & set(WORKFLOW_RULES)
+    assert server == {
+        "duplicate_job",
+        "complete_repeated",
+        "retry_after_ignored",
+        "result_not_available",
+    }
+    for rule_id in set(WORKFLOW_RULES) - server:  # each says why only a checker judges it
+        r = RULES[rule_id]
+        assert r.family == "client" or "only check_workflow" in r.text, rule_id
+
+
+def test_result_is_judged_by_the_status() -> None:
+    assert judge_result("completed") is None and judge_result("completed_with_errors") is None
+    for status in ("processing", "failed", "cancelled", "expired"):
+        finding = judge_result(status)
+        assert finding is not None and finding.rule == "result_not_available"
+
+
+def test_complete_is_judged_by_what_this_key_had_accepted() -> None:
+    seen = Seen()
+    assert judge_complete(seen, None) is None  # the first complete
+    seen.completed(10.0, "k1")
+    assert judge_complete(seen, "k1") is None  # a replay with the same key
+    for key in (None, "k2"):
+        finding = judge_complete(seen, key)
+        assert finding is not None and finding.facts["firstKey"] == "k1"
+
+
+def test_a_create_repeating_a_lost_one_is_a_duplicate() -> None:
+    creates = Creates()
+    what = create_fingerprint("order-1", "https://hooks.example/x")
+    assert judge_create(creates, 0.0, what) is None
+    creates.answer_lost("job_a", 0.0, what)
+    finding = judge_create(creates, 30.0, what)
+    assert finding is not None and finding.facts["first"] == "job_a"
+    assert judge_create(creates, 30.0, create_fingerprint("order-2", None)) is None
+    assert judge_create(creates, DUPLICATE_WINDOW + 1, what) is None  # a new submission
+    creates.answered("job_a")  # a replay showed the job after all
+    assert judge_create(creates, 40.0, what) is None
+
+
+def test_retry_after_is_judged_per_call_and_leaves_polls_to_polling_too_fast() -> None:
+    asked = RetryAfters()
+    create = "/api/open/v1/projects/proj_x/jobs"
+    asked.answered(call_key("POST", create), 100.0, 20.0)
+    finding = judge_retry_after(asked, "POST", create, 110.0)
+    assert finding is not None and finding.facts["retryAfter"] == 20.0
+    assert judge_retry_after(asked, "POST", create, 120.0) is None  # exactly Retry-After
+    assert judge_retry_after(asked, "POST", "/api/open/v1/jobs/job_x/files", 101.0) is None
+    asked.answered(call_key("GET", "/api/open/v1/jobs/job_x"), 100.0, 20.0)
+    assert judge_retry_after(asked, "GET", "/api/open/v1/jobs/job_x", 101.0) is None
+    asked.answered(call_key("POST", create), 130.0, 0.0)  # answered without one: forgotten
+    assert judge_retry_after(asked, "POST", create, 130.5) is None
+
+
+def test_retry_storm_needs_quick_retries_in_a_row_or_too_many_attempts() -> None:
+    run = FailureRun()
+    assert judge_retry_storm(run, 0.0) is None  # no failure yet
+    for t in (0.0, 0.1, 0.2):
+        run.failed(t)
+        found = judge_retry_storm(run, t + 0.1)
+    assert found is not None and found.facts["quick"] == 3
+    slow = FailureRun()
+    for t in range(RETRY_MAX_ATTEMPTS):
+        slow.failed(t * 10.0)
+        verdict = judge_retry_storm(slow, t * 10.0 + 5.0)
+        assert verdict is None or t == RETRY_MAX_ATTEMPTS - 1
+    assert verdict is not None and verdict.facts["attempt"] == RETRY_MAX_ATTEMPTS + 1
+
+
+def test_uploads_are_judged_against_the_files_given() -> None:
+    given = [("a.pdf", 10), ("b.pdf", 20)]
+    assert judge_uploads(given, [("b.pdf", 20), ("a.pdf", 10)]) is None
+    missing = judge_uploads(given, [("a.pdf", 10)])
+    assert missing is not None and missing.facts["missing"] == [("b.pdf", 20)]
+    twice = judge_uploads(given, [*given, ("a.pdf", 10)])
+    assert twice is not None and twice.facts["twice"] == [("a.pdf", 10)]
+
+
+# rule -> (a broken workflow, the fault that exposes it on the fixture, its scenario)
+_WORKFLOW_EXPOSED: dict[str, tuple[Any, dict[str, Any] | None, str]] = {
+    "duplicate_job": (
+        CreateRetriedWithoutKey,
+        {"mode": "lost_response", "operation": "createJob"},
+        "happy",
+    ),
+    "complete_repeated": (
+        CompleteRetriedWithoutKey,
+        {"mode": "lost_response", "status": 504, "operation": "completeUploads"},
+        "happy",
+    ),
+    "retry_after_ignored": (
+        IgnoresRetryAfter,
+        {"mode": "rate_limited", "retryAfter": 15, "operation": "createJob"},
+        "happy",
+    ),
+    "result_not_available": (FetchesAnyTerminalResult, None, "processing_fails"),
+}
+
+
+def _fixture_env(mock: PlangrepMock) -> WorkflowEnv:
+    """A WorkflowEnv on the fixture: virtual time through its sleep, no webhook inbox."""
+    clock = {"t": 0.0}
+
+    def sleep(seconds: float) -> None:
+        clock["t"] += seconds
+        mock.sleep(seconds)
+
+    async def asleep(seconds: float) -> None:
+        sleep(seconds)
+
+    def next_webhook(timeout: float) -> None:
+        sleep(timeout)
+
+    async def anext_webhook(timeout: float) -> None:
+        sleep(timeout)
+
+    return WorkflowEnv(
+        base_url=mock.base_url,
+        api_key=mock.api_key,
+        project_id=mock.project_id,
+        files=[("01-plans.pdf", b"%PDF-1.4 plans", "application/pdf"),
+               ("02-specifications.pdf", b"%PDF-1.4 specs", "application/pdf")],
+        webhook_url=mock.url + "/_mock/health",  # answers 405: every delivery fails
+        sleep=sleep,
+        asleep=asleep,
+        next_webhook=next_webhook,
+        anext_webhook=anext_webhook,
+        monotonic=lambda: clock["t"],
+    )  # fmt: skip
+
+
+def _server_verdict_of_workflow(
+    cls: Any, fault: dict[str, Any] | None, scenario: str
+) -> list[str]:
+    mock = PlangrepMock(MockOptions(scenario=scenario, strict=False)).start()
+    try:
+        if fault is not None:
+            mock.fault(fault.pop("mode"), target="api", **fault)
+        with contextlib.suppress(Exception):
+            cls(_fixture_env(mock)).run()
+        return [v["rule"] for v in mock.violations]
+    finally:
+        mock.stop()
+
+
+@pytest.mark.parametrize("rule_id", sorted(_WORKFLOW_EXPOSED))
+def test_server_and_check_workflow_judge_each_workflow_rule_the_same(rule_id: str) -> None:
+    cls, fault, scenario = _WORKFLOW_EXPOSED[rule_id]
+    assert RULES[rule_id].server and RULES[rule_id].judge is not None
+    assert _server_verdict_of_workflow(cls, fault and dict(fault), scenario)[:1] == [rule_id]
+    with pytest.raises(ContractViolation) as info:
+        check_workflow(BrokenWorkflow(cls, rule_id), max_examples=5, seed=3)
+    assert info.value.rule == rule_id
+
+
+def test_the_right_workflow_records_nothing_on_the_server_under_the_same_faults() -> None:
+    for _, fault, scenario in _WORKFLOW_EXPOSED.values():
+        assert _server_verdict_of_workflow(WebhookFirst, fault and dict(fault), scenario) == []

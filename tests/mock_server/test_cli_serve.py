@@ -111,6 +111,14 @@ def test_serve_prints_urls_answers_and_exits_0(sig: int) -> None:
         assert "Traceback" not in p.proc.stderr.read()
 
 
+@pytest.mark.parametrize(("argv", "loop"), [((), "uvloop"), (("--loop", "asyncio"), "asyncio")])
+def test_serve_runs_on_uvloop_unless_asked_for_asyncio(argv: tuple[str, ...], loop: str) -> None:
+    with ServeProcess("--port", "0", "--clock", "manual", *argv) as p:
+        assert any(line.endswith(f"event loop {loop}") for line in p.banner), p.banner
+        assert requests.get(p.url + "/_mock/health", timeout=5).json()["status"] == "ok"
+        assert p.stop() == 0
+
+
 def test_port_in_use_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
     with ServeProcess("--port", "0") as p:
         port = p.base.split(":")[2].split("/")[0]

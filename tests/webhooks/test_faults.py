@@ -28,7 +28,8 @@ def test_every_documented_webhook_mode_is_known() -> None:
         "missing_header",
         "rotated_secret",
     }
-    assert set(API_FAULT_MODES) == {"error", "latency"}
+    # issue 15 added rate_limited and lost_response (the whole-workflow contract kit)
+    assert set(API_FAULT_MODES) == {"error", "latency", "rate_limited", "lost_response"}
 
 
 @pytest.mark.parametrize("mode", WEBHOOK_FAULT_MODES)
@@ -57,7 +58,7 @@ def test_unknown_mode_lists_the_valid_modes_of_that_target() -> None:
     assert info.value.valid["validModes"] == list(WEBHOOK_FAULT_MODES)
     with pytest.raises(FaultSpecError) as info:
         FaultRegistry().add({"target": "api", "mode": "drop"})
-    assert info.value.valid["validModes"] == ["error", "latency"]
+    assert info.value.valid["validModes"] == ["error", "latency", "rate_limited", "lost_response"]
 
 
 @pytest.mark.parametrize(
