@@ -110,6 +110,12 @@ FIGURES: tuple[Figure, ...] = (
         "check_workflow(submit_workflow), faults on, incl. server start",
         Goal(">=", 20),
     ),
+    # issue 17
+    Figure(
+        "check_cli_seconds_per_example",
+        "plangrep-mock check, Node 15 s client, wall s per example, default time scale",
+        Goal("<=", 1),
+    ),
     # issues 14 and 16
     Figure(
         "source_search_p99_ms",
@@ -392,6 +398,17 @@ def run(
         extra["entity_list_first_ms"] = e.first_ms
 
     step("project entity list", entities, "entity_list_ratio_vs_bare")
+
+    def check_cli() -> None:
+        from benchmarks.bench_cli import measure_check_cli
+
+        d = measure_check_cli(5 if quick else 20)
+        fig["check_cli_seconds_per_example"] = d["seconds_per_example"]
+        extra["check_cli_examples"] = d["examples"]
+        extra["check_cli_median_seconds"] = d["median_seconds"]
+        extra["check_cli_start_up_seconds"] = d["start_up_seconds"]
+
+    step("plangrep-mock check (Node client)", check_cli, "check_cli_seconds_per_example")
     step("source search", search, "source_search_p99_ms")
     step("receiver checker", receiver, "receiver_probes_per_s")
     step("dashboard in headless Chromium", dashboard, "dashboard_first_render_ms")
@@ -456,7 +473,8 @@ def render_table(fig: dict[str, Any], extra: dict[str, Any], quick: bool) -> str
             "source_search_http_cpu_ms",
             "dashboard_first_render_cold_ms", "dashboard_update_delay_ms",
             "dashboard_job_page_delay_ms", "dashboard_job_list_ms",
-            "workflow_examples_per_cpu_s",
+            "workflow_examples_per_cpu_s", "check_cli_examples", "check_cli_median_seconds",
+            "check_cli_start_up_seconds",
             "entity_list_rps", "entity_list_p99_ms", "entity_list_bare_rps",
             "entity_list_ratio_vs_bare_encoded", "entity_list_first_ms")  # fmt: skip
     for k in more:

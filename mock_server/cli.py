@@ -1,4 +1,4 @@
-"""The `plangrep-mock` command: serve, diagram, simulate, check-receiver."""
+"""The `plangrep-mock` command: serve, diagram, simulate, check, check-receiver."""
 
 from __future__ import annotations
 
@@ -286,11 +286,35 @@ def _add_check_receiver_parser(sub: Any) -> None:
     check.add_argument(
         "--junit", metavar="FILE", help="write a JUnit XML report (a case per rule)"
     )
+    _add_github_option(check)
+
+
+def _add_github_option(parser: Any) -> None:
+    parser.add_argument(
+        "--github",
+        action=argparse.BooleanOptionalAction,
+        default=os.environ.get("GITHUB_ACTIONS") == "true",
+        help="print GitHub Actions ::error annotations and append a step summary to "
+        "$GITHUB_STEP_SUMMARY (default: on when GITHUB_ACTIONS=true)",
+    )
+
+
+def _write_reports(name: str, result: Any, args: argparse.Namespace) -> None:
+    from .contract.reports import write_report
+
+    for kind in ("json", "junit"):
+        destination = getattr(args, kind)
+        if destination:
+            write_report(kind, result, destination)
+            print(f"{name}: {kind} report written to {destination}", file=sys.stderr)
+    if args.github:
+        sys.stdout.flush()
+        write_report("github", result, sys.stdout)
 
 
 def _run_check_receiver(args: argparse.Namespace) -> int:
     from .contract.receiver_checker import ReceiverUnreachable, run_receiver_check
-    from .contract.reports import text_report, write_report
+    from .contract.reports import text_report
 
     name = "plangrep-mock check-receiver"
     if not args.secret:
@@ -316,11 +340,119 @@ def _run_check_receiver(args: argparse.Namespace) -> int:
         print(f"{name}: {exc}", file=sys.stderr)
         return 2
     print(text_report(result))
-    for kind in ("json", "junit"):
-        destination = getattr(args, kind)
-        if destination:
-            write_report(kind, result, destination)
-            print(f"{name}: {kind} report written to {destination}", file=sys.stderr)
+    _write_reports(name, result, args)
+    return 0 if result.passed else 1
+
+
+def _add_check_parser(sub: Any) -> None:
+    from .contract.program import DEFAULT_EXAMPLES, DEFAULT_JITTER, DEFAULT_TIME_SCALE
+
+    check = sub.add_parser(
+        "check",
+        help="judge a Plangrep client in any language: plangrep-mock check -- CMD [ARGS...]",
+        usage="plangrep-mock check [options] -- CMD [ARGS...]",
+        description="Run CMD once per generated example against a mock server on a scaled "
+        "realtime clock and judge it with the contract rules (polling interval and "
+        "Retry-After, stopping at a terminal status, resume and cancel only when allowed, "
+        "giving up within a bound). CMD gets PLANGREP_BASE_URL, PLANGREP_API_KEY, "
+        "PLANGREP_PROJECT_ID and PLANGREP_TIME_SCALE (virtual seconds per wall second: divide "
+        "every sleep by it); in poll mode PLANGREP_JOB_ID, in workflow mode PLANGREP_FILES_DIR, "
+        "PLANGREP_FILES_MANIFEST and PLANGREP_WEBHOOK_URL. It prints the terminal job (or the "
+        "result) as JSON. Exit status: 0 when every example passes, 1 on a violation, 2 when "
+        "CMD cannot be run or an option is wrong.",
+    )
+    check.add_argument("--mode", choices=["poll", "workflow"], default="poll",
+                       help="poll: the kit creates the job and CMD waits for it (default); "
+                       "workflow: CMD submits the files, waits and prints the result")  # fmt: skip
+    check.add_argument("--examples", type=int, default=DEFAULT_EXAMPLES,
+                       help="examples drawn after the canonical ones, one per path "
+                       f"(default {DEFAULT_EXAMPLES})")  # fmt: skip
+    check.add_argument("--seed", type=int, default=None, help="replay a run (printed at the end)")
+    check.add_argument("--faults", action="store_true",
+                       help="add transient 429/500/503 answers and slow answers")  # fmt: skip
+    check.add_argument("--time-scale", type=float, default=DEFAULT_TIME_SCALE, metavar="X",
+                       help=f"virtual seconds per wall second (default {DEFAULT_TIME_SCALE:g}: "
+                       f"a 15 s sleep takes {15000 / DEFAULT_TIME_SCALE:g} ms)")  # fmt: skip
+    check.add_argument("--timeout", type=float, default=None, metavar="S",
+                       help="wall seconds per example before CMD is stopped (default: "
+                       "max-wait / time-scale + 10)")  # fmt: skip
+    check.add_argument("--patience", type=float, default=600.0, metavar="S",
+                       help="CMD may give up (exit non-zero) only after waiting this many "
+                       "virtual seconds (default 600)")  # fmt: skip
+    check.add_argument("--max-wait", type=float, default=3600.0, metavar="S",
+                       help="CMD must have given up after this many virtual seconds "
+                       "(default 3600)")  # fmt: skip
+    check.add_argument("--jitter", type=float, default=DEFAULT_JITTER * 1000, metavar="MS",
+                       help="wall milliseconds a poll may come early (timer jitter; "
+                       f"default {DEFAULT_JITTER * 1000:g}: "
+                       f"{DEFAULT_JITTER * DEFAULT_TIME_SCALE:g} virtual s at the default "
+                       "scale)")  # fmt: skip
+    check.add_argument("--faketime", action="store_true",
+                       help="run CMD under libfaketime at the time scale (for programs that "
+                       "cannot divide their sleeps; PLANGREP_TIME_SCALE is then 1)")  # fmt: skip
+    check.add_argument("--paths", default=None, metavar="LIST",
+                       help="comma list of the job machine's paths to draw from (default: "
+                       "all)")  # fmt: skip
+    check.add_argument("--only-example", type=int, default=None, metavar="K",
+                       help="run only example K of the run (with the same --seed and "
+                       "--examples)")  # fmt: skip
+    check.add_argument("--json", metavar="FILE", help="write the JSON report (schema version 1)")
+    check.add_argument("--junit", metavar="FILE",
+                       help="write a JUnit XML report (a test case per example)")  # fmt: skip
+    check.add_argument("-q", "--quiet", action="store_true",
+                       help="no line per example on standard error")  # fmt: skip
+    _add_github_option(check)
+
+
+def _run_check(args: argparse.Namespace, command: list[str]) -> int:
+    from .contract.program import ProgramSettings, ProgramUnrunnable, run_program_check
+    from .contract.reports import CaseResult, text_report
+    from .contract.strategies import PATHS
+
+    name = "plangrep-mock check"
+    if not command:
+        print(
+            f"{name}: no program to run; put it after `--`: {name} [options] -- CMD [ARGS...]",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        paths = PATHS
+        if args.paths is not None:
+            paths = tuple(p.strip() for p in args.paths.split(",") if p.strip())
+        settings = ProgramSettings(
+            command=tuple(command),
+            mode=args.mode,
+            examples=args.examples,
+            seed=args.seed,
+            faults=args.faults,
+            time_scale=args.time_scale,
+            timeout=args.timeout,
+            patience=args.patience,
+            max_wait=args.max_wait,
+            jitter=args.jitter / 1000,
+            faketime=args.faketime,
+            paths=paths,
+            only=args.only_example,
+        )
+    except ValueError as exc:
+        print(f"{name}: {exc}", file=sys.stderr)
+        return 2
+
+    def progress(case: CaseResult, total: int) -> None:
+        if args.quiet:
+            return
+        verdict = "passed" if case.passed else f"FAILED ({case.rule})"
+        print(f"  {case.name} [{case.index}/{total}]: {verdict}, {case.seconds:.2f} s",
+              file=sys.stderr, flush=True)  # fmt: skip
+
+    try:
+        result = run_program_check(settings, progress=progress)
+    except (ProgramUnrunnable, ValueError) as exc:
+        print(f"{name}: {exc}", file=sys.stderr)
+        return 2
+    print(text_report(result))
+    _write_reports(name, result, args)
     return 0 if result.passed else 1
 
 
@@ -358,6 +490,7 @@ def build_parser() -> argparse.ArgumentParser:
         "not a terminal)"
     )  # fmt: skip
 
+    _add_check_parser(sub)
     _add_check_receiver_parser(sub)
     return parser
 
@@ -413,6 +546,12 @@ def _run_simulate(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command: list[str] = []
+    if argv and argv[0] == "check" and "--" in argv:
+        # everything after the first `--` is the program and its arguments, untouched
+        split = argv.index("--")
+        argv, command = argv[:split], argv[split + 1 :]
     args = build_parser().parse_args(argv)
     if args.command == "diagram":
         sys.stdout.write(render_diagram(args.format))
@@ -421,6 +560,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run_simulate(args)
     if args.command == "serve":
         return _run_serve(args)
+    if args.command == "check":
+        return _run_check(args, command)
     if args.command == "check-receiver":
         return _run_check_receiver(args)
     raise AssertionError(f"unhandled command {args.command}")

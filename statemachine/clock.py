@@ -18,10 +18,12 @@ class Clock:
     """Virtual time in epoch seconds.
 
     In realtime mode now = origin + offset + (monotonic elapsed) x speed; advancing adds to the
-    offset in both modes, so tests can jump ahead of a realtime clock too.
+    offset in both modes, so tests can jump ahead of a realtime clock too. `hold()` stops a
+    realtime clock where it is until `release()` (a contract check holds it while the program
+    under test starts, so its start-up costs no virtual time).
     """
 
-    __slots__ = ("_offset", "_start", "mode", "origin", "speed")
+    __slots__ = ("_held", "_offset", "_start", "mode", "origin", "speed")
 
     def __init__(
         self,
@@ -37,8 +39,11 @@ class Clock:
         self.origin = float(origin) if origin is not None else round(time.time(), 3)
         self._offset = 0.0
         self._start = time.monotonic()
+        self._held: float | None = None
 
     def now(self) -> float:
+        if self._held is not None:
+            return self._held
         if self.mode is ClockMode.MANUAL:
             return self.origin + self._offset
         return self.origin + self._offset + (time.monotonic() - self._start) * self.speed
@@ -46,8 +51,31 @@ class Clock:
     def advance(self, seconds: float) -> float:
         if not seconds >= 0:  # also rejects NaN
             raise ValueError(f"cannot advance the clock by {seconds}; seconds must be >= 0")
+        if self._held is not None:
+            self._held += seconds
+            return self._held
         self._offset += seconds
         return self.now()
+
+    @property
+    def held(self) -> bool:
+        return self._held is not None
+
+    def hold(self) -> float:
+        """Stop the clock at the current time (until `release()`); returns that time."""
+        if self._held is None:
+            self._held = self.now()
+        return self._held
+
+    def release(self) -> None:
+        """Let a held clock run again from the time it was held at (advances included)."""
+        held = self._held
+        if held is None:
+            return
+        self._held = None
+        elapsed = (time.monotonic() - self._start) * self.speed
+        realtime = self.mode is ClockMode.REALTIME
+        self._offset = held - self.origin - (elapsed if realtime else 0.0)
 
 
 def format_time(t: float) -> str:

@@ -287,6 +287,7 @@ class Engine(Scheduler, JobProcessing, JobQueries):
         job.files.extend(added)
         job.declared_bytes = declared
         job.updated_at = self.now
+        job.version += 1
         if job.state == AWAITING_UPLOADS:
             self._transition(job, EV_START_UPLOAD)
         return added
@@ -296,6 +297,7 @@ class Engine(Scheduler, JobProcessing, JobQueries):
         require_upload_window(job)
         file.status = F_UPLOADED
         job.updated_at = self.now
+        job.version += 1
 
     def complete_uploads(
         self,
@@ -316,6 +318,7 @@ class Engine(Scheduler, JobProcessing, JobQueries):
                 status=job.state,
             )
         require_upload_window(job)
+        job.version += 1  # file statuses change below
         failed_files = set()
         for f, reason in failed:
             f.status = F_FAILED
@@ -359,6 +362,7 @@ class Engine(Scheduler, JobProcessing, JobQueries):
                 self._freeze_processing(job)
                 job.cancel_pending = True
                 job.gen += 1
+                job.version += 1
                 self.schedule(
                     self.now + job.scenario.cancel_defer_seconds,
                     self._due_event,
@@ -394,6 +398,7 @@ class Engine(Scheduler, JobProcessing, JobQueries):
         fire_job_event(job, event)
         dst = job.state
         job.gen += 1
+        job.version += 1
         now = self.now
         job.updated_at = now
         if dst in TERMINAL_STATUSES:

@@ -195,6 +195,7 @@ class Job:
         "successful_pages",
         "updated_at",
         "upload_flows",
+        "version",
         "webhook_secret",
         "webhook_url",
     )
@@ -228,6 +229,9 @@ class Job:
         self.declared_bytes = 0  # the sum of the files' sizes
         self.history: list[TransitionRecord] = []
         self.gen = 0
+        # bumped on every change to what the Job object shows (a transition, a file added or
+        # stored): with the progress of a processing run, all a cached Job JSON depends on
+        self.version = 0
         self.error: tuple[str, str] | None = None
         self.page_count = 0
         self.page_rates: list[int] | None = None  # per page, fixed at the first preflight

@@ -1,5 +1,6 @@
-"""The contract kit: `check_client`, `check_workflow`, `check_receiver`, `ContractViolation`,
-strategies, coverage and reports.
+"""The contract kit: `check_client`, `check_workflow`, `check_receiver`, `run_program_check`
+(`plangrep-mock check -- CMD`, a client in any language), `ContractViolation`, strategies,
+coverage and reports.
 
     from mock_server.contract import check_client, check_receiver, check_workflow
     check_client(my_wait_for_job, max_examples=100)   # raises ContractViolation, or reports
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
         contract_runner,
         replay_plan,
     )
+    from .program import ProgramSettings, ProgramUnrunnable, run_program_check
     from .receiver_checker import (
         JUDGES,
         ReceiverUnreachable,
@@ -34,7 +36,7 @@ if TYPE_CHECKING:
         check_receiver,
         run_receiver_check,
     )
-    from .reports import CheckResult, RuleResult
+    from .reports import CaseResult, CheckResult, RuleResult
     from .strategies import (
         PATHS,
         ContractPlan,
@@ -75,6 +77,7 @@ __all__ = [
     "RULES",
     "WORKFLOW_PATHS",
     "ApiFault",
+    "CaseResult",
     "CheckResult",
     "ContractPlan",
     "ContractReport",
@@ -85,6 +88,8 @@ __all__ = [
     "ForgedDelivery",
     "MachineCoverage",
     "OwnerPlan",
+    "ProgramSettings",
+    "ProgramUnrunnable",
     "ReceiverUnreachable",
     "ReceiverViolation",
     "RuleResult",
@@ -106,6 +111,7 @@ __all__ = [
     "owner_plans",
     "replay_plan",
     "replay_workflow",
+    "run_program_check",
     "run_receiver_check",
     "scenarios",
     "workflow_fault_plans",
@@ -135,7 +141,8 @@ _LAZY: dict[str, str] = {
         ),
         ".receiver_checker",
     ),
-    **dict.fromkeys(("CheckResult", "RuleResult"), ".reports"),
+    **dict.fromkeys(("ProgramSettings", "ProgramUnrunnable", "run_program_check"), ".program"),
+    **dict.fromkeys(("CaseResult", "CheckResult", "RuleResult"), ".reports"),
     **dict.fromkeys(
         (
             "PATHS",

@@ -31,7 +31,7 @@ from aiohttp.typedefs import Handler
 from hypothesis import HealthCheck, Phase, Verbosity, example, given, settings
 from hypothesis import seed as hypothesis_seed
 
-from statemachine import TERMINAL_STATUSES, FileSpec, StateMachineError, format_time
+from statemachine import TERMINAL_STATUSES, format_time
 from statemachine.engine import Job, Project, TransitionRecord
 
 from ..app import PUBLIC_PREFIX
@@ -39,9 +39,9 @@ from ..config import MockConfig
 from ..errors import ServerError
 from ..testing import MockServerThread
 from .coverage import DELIVERY_OUTCOMES, MachineCoverage
+from .owner import BLOCKED, Owner
 from .rules import EPS, Seen, judge_cancel, judge_poll, judge_resume
 from .strategies import (
-    AMPLE_CREDITS,
     PATHS,
     ContractPlan,
     Fault,
@@ -61,7 +61,6 @@ __all__ = [
 
 CONTRACT_API_KEY = "pgk_live_contractkit"
 ORIGIN = 1_730_538_000.0  # 2024-11-02T09:00:00.000Z: stable reports
-BLOCKED = "blocked_insufficient_credits"
 MAX_REQUESTS_WITHOUT_SLEEP = 25
 
 Client = Callable[[str, str, str, Callable[[float], Any]], Any]
@@ -116,8 +115,7 @@ class _Example:
     sleeps: int = 0
     actions: list[tuple[float, int, str]] = field(default_factory=list)  # (at, seq, action)
     seq: int = 0
-    uploaded: bool = False
-    processing_seen: bool = False
+    owner: Owner | None = None
     status_since: tuple[str, float] = ("", 0.0)
 
     def rel(self, t: float) -> float:
@@ -272,10 +270,8 @@ class ContractRunner:
         job = eng.create_job(project, scenario=plan.scenario)
         ex.job_id = job.id
         ex.status_since = (job.state, eng.now)
-        owner = plan.owner
-        ex.schedule(ex.t0 + owner.upload_at, "upload")
-        if owner.cancel_at is not None:
-            ex.schedule(ex.t0 + owner.cancel_at, "cancel")
+        ex.owner = Owner(eng, plan, job.id, ex.t0, ex.schedule)
+        ex.owner.start()
         self._run_actions(ex, eng.now)
         return ex
 
@@ -332,58 +328,16 @@ class ContractRunner:
     def _run_actions(self, ex: _Example, t: float) -> None:
         while ex.actions and ex.actions[0][0] <= t + 1e-9:
             _, _, action = heapq.heappop(ex.actions)
-            self._act(ex, action)
-
-    def _act(self, ex: _Example, action: str) -> None:
-        """The account owner's actions; a refusal (the job moved on) is not the client's
-        business and is ignored."""
-        eng = self.server.state.engine
-        job = eng.jobs[ex.job_id]
-        owner = ex.plan.owner
-        with contextlib.suppress(StateMachineError):
-            if action == "upload":
-                if job.state == "provisioning":
-                    return  # retried when the job is provisioned (see _on_transition)
-                ex.uploaded = True
-                specs = [
-                    FileSpec(f"sheet{i}.pdf", size, "application/pdf", cls)
-                    for i, (size, cls) in enumerate(owner.files)
-                ]
-                eng.add_files(job, specs)
-                if owner.complete_after <= 0:
-                    eng.complete_uploads(job)
-                else:
-                    ex.schedule(eng.now + owner.complete_after, "complete")
-            elif action == "complete":
-                eng.complete_uploads(job)
-            elif action == "top_up":
-                if job.state == BLOCKED:
-                    eng.set_balance(job.org, AMPLE_CREDITS)
-                    eng.resume(job)
-            elif action == "cancel_blocked":
-                if job.state == BLOCKED:
-                    eng.cancel(job)
-            elif action == "cancel" and job.state not in TERMINAL_STATUSES:
-                eng.cancel(job)
+            if ex.owner is not None:
+                ex.owner.act(action)
 
     def _on_transition(self, rec: TransitionRecord, obj: Job | Project) -> None:
         ex = self.example
         if ex is None or rec.object_id != ex.job_id:
             return
         ex.status_since = (rec.dst, rec.at)
-        owner = ex.plan.owner
-        if rec.event == "provision" and not ex.uploaded:
-            ex.schedule(max(rec.at, ex.t0 + owner.upload_at), "upload")
-        elif rec.dst == BLOCKED and owner.on_block != "wait":
-            action = "top_up" if owner.on_block == "top_up" else "cancel_blocked"
-            ex.schedule(rec.at + owner.block_action_after, action)
-        elif (
-            rec.dst == "processing"
-            and not ex.processing_seen
-            and owner.cancel_after_processing_starts is not None
-        ):
-            ex.processing_seen = True
-            ex.schedule(rec.at + owner.cancel_after_processing_starts, "cancel")
+        if ex.owner is not None:
+            ex.owner.on_transition(rec)
 
     async def _intercept(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         ex = self.example

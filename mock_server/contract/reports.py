@@ -1,10 +1,11 @@
-"""Reports of a contract check: a text summary, JUnit XML and versioned JSON.
+"""Reports of a contract check: a text summary, JUnit XML, versioned JSON and GitHub Actions.
 
-A checker (`check_receiver` today, an any-language runner next) fills a `CheckResult`: one
-`RuleResult` per rule of the registry it judged, each with how many times it was checked and
-the findings (a message, a readable block, and machine-readable details). The writers below know
-nothing about receivers. A new output format is one function `(result, destination) -> None`
-added to `WRITERS`.
+A checker (`check_receiver`, `plangrep-mock check` for programs in any language) fills a
+`CheckResult`: one `RuleResult` per rule of the registry it judged, each with how many times it
+was checked and the findings (a message, a readable block, and machine-readable details); a
+checker that runs examples (one run of a program each) also lists them as `CaseResult`s. The
+writers below know nothing about receivers or programs. A new output format is one function
+`(result, destination) -> None` added to `WRITERS`.
 
 JSON report, schema version 1 (`JSON_SCHEMA` is its JSON Schema):
 
@@ -15,10 +16,18 @@ JSON report, schema version 1 (`JSON_SCHEMA` is its JSON Schema):
      "rules": [{"id": "forged_accepted", "family": "receiver", "source": "mock",
                 "text": "...", "status": "failed", "checks": 210, "violations": 3,
                 "skipReason": null,
-                "findings": [{"message": "...", "text": "...", "details": {...}}]}]}
+                "findings": [{"message": "...", "text": "...", "details": {...}}]}],
+     "examples": [{"index": 1, "name": "example 1: completed", "status": "failed",
+                   "seconds": 0.31, "rule": "polling_too_fast", "message": "...",
+                   "text": "...", "output": "...", "stderr": "...", "details": {...}}]}
 
 A rule's status is `passed`, `failed` (violations > 0) or `skipped` (not judged in this run;
-`skipReason` says why). Fields are only ever added within a schema version.
+`skipReason` says why). `examples` is empty for a check that does not run examples (the
+receiver check); an example's status is `passed` or `failed`, and `rule` is the rule a failed
+one broke. Fields are only ever added within a schema version (`examples` was added in 1).
+
+GitHub Actions (`write_github`): one `::error` workflow command per failed example (or per
+broken rule), and, when `GITHUB_STEP_SUMMARY` names a file, a Markdown summary appended to it.
 """
 
 from __future__ import annotations
@@ -41,12 +50,16 @@ __all__ = [
     "JSON_SCHEMA",
     "SCHEMA_VERSION",
     "WRITERS",
+    "CaseResult",
     "CheckResult",
     "Finding",
     "RuleResult",
+    "github_annotations",
+    "github_summary",
     "json_report",
     "junit_xml",
     "text_report",
+    "write_github",
     "write_json",
     "write_junit",
     "write_report",
@@ -90,6 +103,27 @@ class RuleResult:
             self.findings.append(finding)
 
 
+@dataclass(frozen=True, slots=True)
+class CaseResult:
+    """One example of a check that runs examples: its own JUnit test case. `rule` is the rule
+    it broke (None: it passed); `message` one line, `text` the readable block; `output` what
+    happened (the outcome, the requests), `stderr` the program's own error output."""
+
+    index: int
+    name: str
+    seconds: float
+    rule: str | None = None
+    message: str = ""
+    text: str = ""
+    output: str = ""
+    stderr: str = ""
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return self.rule is None
+
+
 @dataclass(slots=True)
 class CheckResult:
     """The outcome of one check run, in the terms every writer understands."""
@@ -103,10 +137,15 @@ class CheckResult:
     stats: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     replay: str = ""  # how to run the same check again
+    cases: list[CaseResult] = field(default_factory=list)  # the examples, when it runs some
 
     @property
     def passed(self) -> bool:
-        return not any(r.violations for r in self.rules)
+        return not any(r.violations for r in self.rules) and all(c.passed for c in self.cases)
+
+    @property
+    def failed_cases(self) -> list[CaseResult]:
+        return [c for c in self.cases if not c.passed]
 
     @property
     def failed_rules(self) -> list[RuleResult]:
@@ -137,6 +176,14 @@ def text_report(result: CheckResult, *, findings: int = 1) -> str:
     summary = result.stats.get("summary")
     if summary:
         lines.append(f"  {summary}")
+    if result.cases:
+        failed = result.failed_cases
+        line = f"  examples: {len(result.cases) - len(failed)} passed, {len(failed)} failed"
+        if failed:
+            shown = ", ".join(f"{c.index} ({c.rule})" for c in failed[:10])
+            rest = f", ... {len(failed) - 10} more" if len(failed) > 10 else ""
+            line += f": {shown}{rest}"
+        lines.append(line)
     width = max((len(r.rule.id) for r in result.rules), default=0)
     for r in result.rules:
         checks = f"{r.checks} check{'' if r.checks == 1 else 's'}"
@@ -197,8 +244,40 @@ def json_report(result: CheckResult) -> dict[str, Any]:
             }
             for r in result.rules
         ],
+        "examples": [
+            {
+                "index": c.index,
+                "name": c.name,
+                "status": "passed" if c.passed else "failed",
+                "seconds": round(c.seconds, 3),
+                "rule": c.rule,
+                "message": c.message,
+                "text": c.text,
+                "output": c.output,
+                "stderr": c.stderr,
+                "details": dict(c.details),
+            }
+            for c in result.cases
+        ],
     }
 
+
+_EXAMPLE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["index", "name", "status", "seconds", "rule", "message", "details"],
+    "properties": {
+        "index": {"type": "integer", "minimum": 0},
+        "name": {"type": "string"},
+        "status": {"enum": ["passed", "failed"]},
+        "seconds": {"type": "number", "minimum": 0},
+        "rule": {"type": ["string", "null"]},
+        "message": {"type": "string"},
+        "text": {"type": "string"},
+        "output": {"type": "string"},
+        "stderr": {"type": "string"},
+        "details": {"type": "object"},
+    },
+}
 
 JSON_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -271,6 +350,7 @@ JSON_SCHEMA: dict[str, Any] = {
                 },
             },
         },
+        "examples": {"type": "array", "items": _EXAMPLE_SCHEMA},
     },
 }
 
@@ -296,15 +376,23 @@ def _clean(text: str) -> str:
 
 
 def junit_xml(result: CheckResult) -> str:
-    """One `<testsuite>` (in a `<testsuites>` root), one `<testcase>` per rule: a broken rule
-    is a `<failure>` whose type is the rule id and whose message is the first finding; a rule
-    not judged is `<skipped>`."""
-    failures = sum(1 for r in result.rules if r.status == "failed")
-    skipped = sum(1 for r in result.rules if r.status == "skipped")
+    """One `<testsuite>` (in a `<testsuites>` root). A check that ran examples has one
+    `<testcase>` per example: a failed one is a `<failure>` whose type is the rule it broke and
+    whose message starts `[rule]`. Otherwise one `<testcase>` per rule: a broken rule is a
+    `<failure>` whose type is the rule id and whose message is the first finding; a rule not
+    judged is `<skipped>`."""
+    if result.cases:
+        tests = len(result.cases)
+        failures = len(result.failed_cases)
+        skipped = 0
+    else:
+        tests = len(result.rules)
+        failures = sum(1 for r in result.rules if r.status == "failed")
+        skipped = sum(1 for r in result.rules if r.status == "skipped")
     suite_name = f"plangrep-mock check-{result.check}"
     attrs = {
         "name": suite_name,
-        "tests": str(len(result.rules)),
+        "tests": str(tests),
         "failures": str(failures),
         "errors": "0",
         "skipped": str(skipped),
@@ -320,8 +408,18 @@ def junit_xml(result: CheckResult) -> str:
         ("target", result.target),
         ("seed", "" if result.seed is None else str(result.seed)),
         ("replay", result.replay),
+        *((f"note{i}", note) for i, note in enumerate(result.notes, 1)),
     ):
         ET.SubElement(props, "property", {"name": name, "value": _clean(value)})
+    if result.cases:
+        _junit_cases(suite, result)
+    else:
+        _junit_rules(suite, result)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode")
+
+
+def _junit_rules(suite: ET.Element, result: CheckResult) -> None:
     share = result.seconds / len(result.rules) if result.rules else 0.0
     for r in result.rules:
         case = ET.SubElement(
@@ -349,19 +447,132 @@ def junit_xml(result: CheckResult) -> str:
             ET.SubElement(case, "skipped", {"message": _clean(r.skip_reason or "")})
         out = ET.SubElement(case, "system-out")
         out.text = _clean(f"{r.rule.text} ({r.checks} checks; source: {r.rule.source})")
-    ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode")
+
+
+def _junit_cases(suite: ET.Element, result: CheckResult) -> None:
+    texts = {r.rule.id: r.rule.text for r in result.rules}
+    for c in result.cases:
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            {
+                "classname": f"plangrep_mock.{result.check}",
+                "name": c.name,
+                "time": f"{c.seconds:.3f}",
+            },
+        )
+        if c.rule is not None:
+            failure = ET.SubElement(
+                case, "failure", {"type": c.rule, "message": _clean(f"[{c.rule}] {c.message}")}
+            )
+            rule_text = texts.get(c.rule, "")
+            failure.text = _clean(f"{c.rule}: {rule_text}\n\n{c.text}".strip())
+        if c.output:
+            ET.SubElement(case, "system-out").text = _clean(c.output)
+        if c.stderr:
+            ET.SubElement(case, "system-err").text = _clean(c.stderr)
 
 
 def write_junit(result: CheckResult, destination: str | os.PathLike[str] | IO[str]) -> None:
     _write(junit_xml(result) + "\n", destination)
 
 
+# --------------------------------------------------------------------------- GitHub Actions
+
+MAX_ANNOTATIONS = 10  # GitHub shows at most 10 error annotations per step
+
+
+def _escape_data(text: str) -> str:
+    """A workflow command's message: `%`, CR and LF escaped, as GitHub's toolkit does."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def github_annotations(result: CheckResult) -> str:
+    """`::error` workflow commands: one per failed example (or per broken rule), the first
+    `MAX_ANNOTATIONS`; nothing when nothing failed."""
+    lines = []
+    name = f"plangrep-mock check-{result.check}"
+    if result.cases:
+        for c in result.failed_cases[:MAX_ANNOTATIONS]:
+            title = f"{name}: {c.name} broke {c.rule}"
+            body = c.text  # it starts with `[rule] message` when a checker wrote it
+            if not body.startswith(f"[{c.rule}]"):
+                body = f"[{c.rule}] {c.message}\n\n{body}".strip()
+            lines.append(f"::error title={_escape_property(title)}::{_escape_data(body)}")
+    else:
+        for r in result.failed_rules[:MAX_ANNOTATIONS]:
+            first = r.findings[0] if r.findings else None
+            title = f"{name}: {r.rule.id} ({r.violations} violation(s))"
+            body = f"[{r.rule.id}] {r.rule.text}"
+            if first is not None:
+                body += f"\n\n{first.text}"
+            lines.append(f"::error title={_escape_property(title)}::{_escape_data(body)}")
+    return "".join(line + "\n" for line in lines)
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def github_summary(result: CheckResult, *, details: int = 5) -> str:
+    """A Markdown job summary: the verdict, a row per rule, the failed examples, the notes."""
+    verdict = "passed" if result.passed else "FAILED"
+    icon = "\u2705" if result.passed else "\u274c"
+    lines = [
+        f"## {icon} plangrep-mock check-{result.check}: {verdict}",
+        "",
+        f"`{_md_cell(result.target)}` ({result.seconds:.1f} s)",
+    ]
+    summary = result.stats.get("summary")
+    if summary:
+        lines += ["", str(summary)]
+    lines += ["", "| rule | status | checks | violations |", "| --- | --- | ---: | ---: |"]
+    for r in result.rules:
+        status = r.status if r.status != "skipped" else f"skipped ({r.skip_reason})"
+        lines.append(f"| `{r.rule.id}` | {_md_cell(status)} | {r.checks} | {r.violations} |")
+    failed = result.failed_cases
+    if result.cases:
+        lines += ["", f"{len(result.cases) - len(failed)} of {len(result.cases)} examples passed."]
+    if failed:
+        lines += ["", "| example | rule | what happened |", "| --- | --- | --- |"]
+        for c in failed:
+            lines.append(f"| {_md_cell(c.name)} | `{c.rule}` | {_md_cell(c.message)} |")
+        for c in failed[:details]:
+            lines += ["", f"<details><summary>{c.name}</summary>", "", "```text", c.text]
+            if c.stderr:
+                lines += ["", "stderr (tail):", c.stderr]
+            lines += ["```", "", "</details>"]
+    elif not result.cases:
+        for r in result.failed_rules[:details]:
+            if r.findings:
+                lines += ["", f"<details><summary>{r.rule.id}</summary>", "", "```text"]
+                lines += [r.findings[0].text, "```", "", "</details>"]
+    if result.notes:
+        lines += [""] + [f"- {note}" for note in result.notes]
+    if result.replay:
+        lines += ["", f"Replay: `{result.replay}`"]
+    return "\n".join(lines) + "\n"
+
+
+def write_github(result: CheckResult, destination: str | os.PathLike[str] | IO[str]) -> None:
+    """The annotations to `destination` (a workflow step's standard output); the summary
+    appended to the file `GITHUB_STEP_SUMMARY` names, when it is set."""
+    _write(github_annotations(result), destination)
+    summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary_file:
+        with open(summary_file, "a", encoding="utf-8") as f:
+            f.write(github_summary(result))
+
+
 # --------------------------------------------------------------------------- plumbing
 
 Writer = Callable[[CheckResult, "str | os.PathLike[str] | IO[str]"], None]
 
-WRITERS: dict[str, Writer] = {"json": write_json, "junit": write_junit}
+WRITERS: dict[str, Writer] = {"json": write_json, "junit": write_junit, "github": write_github}
 
 
 def write_report(

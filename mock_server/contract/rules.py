@@ -185,9 +185,12 @@ class Finding:
     facts: Mapping[str, Any]
 
 
-def judge_poll(seen: Seen, at: float, *, interval: float = POLL_INTERVAL) -> list[Finding]:
+def judge_poll(
+    seen: Seen, at: float, *, interval: float = POLL_INTERVAL, tolerance: float = 0.0
+) -> list[Finding]:
     """A poll of the job arriving at `at`: after a terminal status it served, or sooner than
-    `interval` after the last poll or than the Retry-After that poll's answer asked for."""
+    `interval` after the last poll or than the Retry-After that poll's answer asked for.
+    `tolerance`: seconds a poll may come early (scheduler jitter on a scaled realtime clock)."""
     found: list[Finding] = []
     if seen.terminal_served is not None:
         served, when = seen.terminal_served
@@ -195,7 +198,7 @@ def judge_poll(seen: Seen, at: float, *, interval: float = POLL_INTERVAL) -> lis
     if seen.last_poll is not None:
         gap = at - seen.last_poll
         floor = max(interval, seen.retry_until - seen.last_poll)
-        if gap < floor - EPS:
+        if gap < floor - max(EPS, tolerance):
             found.append(
                 Finding(
                     "polling_too_fast",
@@ -203,6 +206,7 @@ def judge_poll(seen: Seen, at: float, *, interval: float = POLL_INTERVAL) -> lis
                         "gap": gap,
                         "floor": floor,
                         "interval": interval,
+                        "tolerance": max(EPS, tolerance),
                         "lastPoll": seen.last_poll,
                         "retryAfter": seen.retry_until - seen.last_poll
                         if seen.retry_until

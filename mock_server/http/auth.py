@@ -9,15 +9,13 @@ exist. The workspace key routes take the app's session cookie instead (`authenti
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from aiohttp import web
 
 from statemachine import format_time
 from statemachine.engine import Job, Project
 
 from ..errors import ApiError, Forbidden, NotFound, Unauthorized, short
-from ..keys import SESSION_COOKIE, KeyRefused, Session, session_value
+from ..keys import SESSION_COOKIE, KeyRefused, ResolvedKey, Session, session_value
 from ..state import STATE_KEY
 
 __all__ = [
@@ -41,13 +39,9 @@ _AUTH_HINT = "send Authorization: Bearer <API key>"
 JOB_GRACE_SECONDS = 24 * 3600.0
 
 
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """Who is calling: the organisation, the key it used and the key's scopes."""
-
-    org: str
-    api_key: str
-    scopes: frozenset[str]
+# Who is calling: the organisation, the key it used and the key's scopes (the key registry's
+# resolved key, built once per key)
+Principal = ResolvedKey
 
 
 PRINCIPAL_KEY: web.RequestKey[Principal] = web.RequestKey("plangrep_mock_principal", Principal)
@@ -55,8 +49,35 @@ JOB_ID_KEY: web.RequestKey[str] = web.RequestKey("plangrep_mock_job_id", str)
 PROJECT_ID_KEY: web.RequestKey[str] = web.RequestKey("plangrep_mock_project_id", str)
 
 
+# Authorization header -> its bearer token: every poll sends the same header, and parsing it is
+# a good part of what the mock adds to aiohttp per poll (bounded: any token is a key by default)
+_TOKENS: dict[str, str] = {}
+_TOKENS_MAX = 10_000
+
+
+def bearer_token_or_none(request: web.Request) -> str | None:
+    """The request's bearer token, or None when its Authorization header has none (the rules
+    follow keys as sent, before authentication judges them)."""
+    header = request.headers.get("Authorization")
+    if header is None:
+        return None
+    token = _TOKENS.get(header)
+    if token is None:
+        scheme, _, rest = header.strip().partition(" ")
+        rest = rest.strip()
+        if scheme.lower() != "bearer" or not rest:
+            return None
+        token = rest
+        if len(_TOKENS) < _TOKENS_MAX:
+            _TOKENS[header] = token
+    return token
+
+
 def bearer_token(request: web.Request) -> str:
     """The bearer token of the request, or a 401 saying what is wrong with the header."""
+    token = bearer_token_or_none(request)
+    if token is not None:
+        return token
     header = request.headers.get("Authorization")
     if header is None:
         raise _unauthorized(f"the Authorization header is missing; {_AUTH_HINT}")
@@ -89,9 +110,8 @@ def authenticate(request: web.Request, scope: str) -> Principal:
             f"{', '.join(granted) or 'none'}",
             fields={"requiredScope": scope, "grantedScopes": granted},
         )
-    principal = Principal(resolved.org, resolved.key, resolved.scopes)
-    request[PRINCIPAL_KEY] = principal
-    return principal
+    request[PRINCIPAL_KEY] = resolved
+    return resolved
 
 
 def _refused(refused: KeyRefused, *, configured: bool) -> Unauthorized:

@@ -39,7 +39,7 @@ from ..errors import (
 from ..faults import LOST_RESPONSE, ApiCall, FaultHit
 from ..journal import JournalEntry
 from ..state import STATE_KEY, MockState
-from .auth import JOB_ID_KEY, PRINCIPAL_KEY, PROJECT_ID_KEY
+from .auth import JOB_ID_KEY, PRINCIPAL_KEY, PROJECT_ID_KEY, bearer_token_or_none
 from .endpoints import OPERATIONS_KEY
 
 __all__ = ["PUBLIC_PREFIX", "core_middleware", "error_response"]
@@ -56,61 +56,49 @@ async def core_middleware(request: web.Request, handler: Handler) -> web.StreamR
         state.engine.sync_if_behind()
         if state.storage.origin is None:  # signed URLs point at the origin clients reach us on
             state.storage.origin = f"{request.scheme}://{request.host}"
-        if not request.path.startswith(PUBLIC_PREFIX):
+        path = request.path
+        if not path.startswith(PUBLIC_PREFIX):
             try:
                 return await handler(request)
             except Exception as exc:
                 return error_response(request, exc)
-        return await _public(state, request, handler)
+        started = time.perf_counter()
+        arrival = state.engine.now
+        token = bearer_token_or_none(request)
+        asked = state.polls.asked_retry(token) if token is not None else None
+        if asked is not None and token is not None:
+            finding = judge_retry_after(asked, request.method, path, arrival)
+            if finding is not None:
+                _record_retry_after(state, token, request, finding.facts)
+        # the common case is no fault at all: one attribute read
+        fault = (
+            state.faults.take_api_fault(path, _operation(request))
+            if state.faults.registered
+            else None
+        )
+        if fault is None:
+            try:
+                response = await handler(request)
+            except Exception as exc:
+                response = error_response(request, exc)
+        else:
+
+            async def proceed() -> web.StreamResponse:
+                state.engine.sync_if_behind()
+                try:
+                    return await handler(request)
+                except Exception as exc:
+                    return error_response(request, exc)
+
+            response = await fault.row.apply(ApiCall(request, proceed), fault)
+            if fault.mode == LOST_RESPONSE:
+                _lost_answer(state, request, fault)
+        if token is not None:
+            _note_retry_after(state, token, request, response, arrival, asked)
+        _journal(state, request, response, started)
+        return response
     finally:
         state.in_flight -= 1
-
-
-async def _public(state: MockState, request: web.Request, handler: Handler) -> web.StreamResponse:
-    started = time.perf_counter()
-    arrival = state.engine.now
-    token = _token(request)
-    asked = state.polls.asked_retry(token) if token is not None else None
-    if asked is not None and token is not None:
-        finding = judge_retry_after(asked, request.method, request.path, arrival)
-        if finding is not None:
-            _record_retry_after(state, token, request, finding.facts)
-    fault = (
-        state.faults.take_api_fault(request.path, _operation(request))
-        if state.faults.active("api")
-        else None
-    )
-    if fault is None:
-        try:
-            response = await handler(request)
-        except Exception as exc:
-            response = error_response(request, exc)
-    else:
-
-        async def proceed() -> web.StreamResponse:
-            state.engine.sync_if_behind()
-            try:
-                return await handler(request)
-            except Exception as exc:
-                return error_response(request, exc)
-
-        response = await fault.row.apply(ApiCall(request, proceed), fault)
-        if fault.mode == LOST_RESPONSE:
-            _lost_answer(state, request, fault)
-    if token is not None:
-        _note_retry_after(state, token, request, response, arrival, asked)
-    _journal(state, request, response, started)
-    return response
-
-
-def _token(request: web.Request) -> str | None:
-    """The bearer token as sent (the key the rules follow), without judging it."""
-    header = request.headers.get("Authorization")
-    if header is None:
-        return None
-    scheme, _, token = header.strip().partition(" ")
-    token = token.strip()
-    return token if scheme.lower() == "bearer" and token else None
 
 
 def _operation(request: web.Request) -> str | None:

@@ -128,12 +128,9 @@ def project_json(state: MockState, project: Project) -> dict[str, Any]:
 def job_body(state: MockState, job: Job) -> bytes:
     """`{"job": Job}` serialized, reused while nothing the Job object shows has changed (a poll
     of a job between two of its changes costs a dictionary lookup, not a serialization)."""
-    key = (
-        job.gen,
-        job.updated_at,
-        state.engine.progress(job),
-        tuple(f.status for f in job.files),
-    )
+    # the engine bumps `version` on every change the Job object shows; a processing run's
+    # pages and credits move with the clock between changes
+    key: object = job.version if job.proc is None else (job.version, state.engine.progress(job))
     cached = state.job_json_cache.get(job.id)
     if cached is not None and cached[0] == key:
         return cached[1]

@@ -120,6 +120,7 @@ def test_json_output_has_exactly_the_table_keys_issue_7_first_and_unchanged(
         "entity_list_ratio_vs_bare",
         "source_search_p99_ms",
         "workflow_examples_per_s",
+        "check_cli_seconds_per_example",
         "receiver_probes_per_s",
         "dashboard_first_render_ms",
     }

@@ -87,6 +87,19 @@ def test_polling_too_fast_is_judged_from_the_interval_and_retry_after() -> None:
     assert judge_poll(seen, 125.0) == []
 
 
+def test_a_timing_tolerance_lets_a_poll_come_that_much_early_and_no_more() -> None:
+    seen = Seen()
+    seen.polled(100.0, status="processing")
+    # plangrep-mock check: 0.4 s of tolerance at x200 (2 wall ms of timer jitter)
+    assert judge_poll(seen, 104.7, tolerance=0.4) == []
+    (found,) = judge_poll(seen, 104.5, tolerance=0.4)
+    assert found.rule == "polling_too_fast" and found.facts["tolerance"] == 0.4
+    assert found.facts["gap"] == pytest.approx(4.5)
+    seen.polled(105.0, status=None, retry_after=20)  # the tolerance applies to Retry-After too
+    assert judge_poll(seen, 124.7, tolerance=0.4) == []
+    assert [f.rule for f in judge_poll(seen, 124.5, tolerance=0.4)] == ["polling_too_fast"]
+
+
 def test_poll_after_terminal_follows_the_first_terminal_status_served() -> None:
     seen = Seen()
     seen.polled(0.0, status="processing")

@@ -273,6 +273,9 @@ def _environment(origin: str) -> dict[str, str]:
     env["PLANGREP_DOCS_ORIGIN"] = origin
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env.pop("PYTEST_ADDOPTS", None)
+    # the checks write GitHub Actions output by default there; the examples show their own
+    for name in ("GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY"):
+        env.pop(name, None)
     return env
 
 

@@ -128,3 +128,26 @@ def test_as_a_subprocess(serve: object, secret: str, tmp_path: Path) -> None:
         timeout=120, check=False,
     )  # fmt: skip
     assert done.returncode == 2 and "cannot reach" in done.stderr
+
+
+def test_github_actions_output_for_a_broken_receiver(
+    serve: object,
+    secret: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    app, _ = receivers.verification_off(secret)
+    url = serve(app)  # type: ignore[operator]
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    code = main(["check-receiver", url, "--secret", secret, "--examples", "0", "--github"])
+    out = capsys.readouterr().out
+    assert code == 1
+    errors = [line for line in out.splitlines() if line.startswith("::error ")]
+    assert {e.split("%3A ", 1)[1].split(" ", 1)[0] for e in errors} == {
+        "forged_accepted",
+        "stale_accepted",
+        "future_accepted",
+    }
+    assert "| `forged_accepted` | failed |" in summary.read_text(encoding="utf-8")

@@ -129,6 +129,6 @@ def test_control_characters_stay_valid_xml() -> None:
 
 
 def test_report_kinds() -> None:
-    assert set(WRITERS) == {"json", "junit"}
-    with pytest.raises(ValueError, match="known: json, junit"):
+    assert set(WRITERS) == {"json", "junit", "github"}
+    with pytest.raises(ValueError, match="known: json, junit, github"):
         write_report("html", CheckResult("receiver", "x", []), io.StringIO())
