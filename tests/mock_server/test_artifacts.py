@@ -26,6 +26,12 @@ FILES = [
 ]
 
 
+@pytest.fixture
+def server(make_server: Callable[..., Server]) -> Server:
+    """A fixed clock origin as well as a seed: the same content on every run."""
+    return make_server(polling="off", clock_origin=1_767_225_600.0)
+
+
 def _finished(server: Server, pid: str, key: str = "pgk_test_a") -> str:
     job_id: str = server.new_job(pid, key=key)["job"]["id"]
     assert server.upload(job_id, key=key, files=FILES).status_code == 200

@@ -54,6 +54,16 @@ ID = {
 }
 
 
+ORIGIN = 1_767_225_600.0  # 2026-01-01T00:00:00Z
+
+
+@pytest.fixture
+def server(make_server: Callable[..., Server]) -> Server:
+    """The module's server: a fixed clock origin as well as a seed, so the generated content
+    (which follows the ids, which follow the virtual time) is the same on every run."""
+    return make_server(polling="off", clock_origin=ORIGIN)
+
+
 def _finished_job(
     server: Server, pid: str, files: list[Any] | None = None, scenario: str | None = None
 ) -> str:
