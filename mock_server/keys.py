@@ -28,7 +28,7 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from statemachine import format_time
 from statemachine.ids import ulid
@@ -70,6 +70,13 @@ def _digest(token: str) -> bytes:
 def _id_bits(data: bytes) -> int:
     """80 bits from a digest, for ids derived from a value (a configured key, a cookie)."""
     return int.from_bytes(data[:10], "big")
+
+
+class Caller(Protocol):
+    """Who sent a request: an aiohttp request has `remote`."""
+
+    @property
+    def remote(self) -> str | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,9 +241,10 @@ class KeyRegistry:
 
     # -- authentication (every public request) -------------------------------------------
 
-    def use(self, token: str, *, now: float, ip: str | None) -> ResolvedKey:
-        """Authenticate one request made at `now` from `ip`: the key's identity, its use
-        recorded (`lastUsedAt`, `lastUsedIp`); raises KeyRefused otherwise."""
+    def use(self, token: str, *, now: float, caller: Caller) -> ResolvedKey:
+        """Authenticate one request made at `now` by `caller` (its `remote` address): the key's
+        identity, its use recorded (`lastUsedAt`, `lastUsedIp`); raises KeyRefused otherwise.
+        The address is read only for a key that records it (reading it costs a system call)."""
         record = self._configured.get(token)
         if record is None:
             known = self._open.get(token)
@@ -251,7 +259,7 @@ class KeyRegistry:
         if refused is not None:
             raise refused
         record.last_used_at = now
-        record.last_used_ip = ip
+        record.last_used_ip = caller.remote
         resolved = record.resolved
         if resolved is None or resolved.api_key != token:  # built once per key
             resolved = record.resolved = ResolvedKey(record.org, token, record.scopes)

@@ -121,6 +121,13 @@ class ProcessingRun:
         self.target = stop
         self.due = started_at
 
+    def pages_run(self, t: float) -> int:
+        """Pages this run has processed by virtual time `t`."""
+        if t >= self.due:  # exact at the milestone, whatever the float error of the product
+            return self.target - self.start_page
+        n = int((t - self.started_at) * self.speed + 1e-6)
+        return min(self.target - self.start_page, n) if n > 0 else 0
+
     def prefix(self) -> tuple[Sequence[int], list[int]]:
         if self._cum is None:
             self._cum = prefix_sums(

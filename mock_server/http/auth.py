@@ -99,7 +99,7 @@ def authenticate(request: web.Request, scope: str) -> Principal:
     token = bearer_token(request)
     state = request.app[STATE_KEY]
     try:
-        resolved = state.keys.use(token, now=state.engine.now, ip=request.remote)
+        resolved = state.keys.use(token, now=state.engine.now, caller=request)
     except KeyRefused as refused:
         raise _refused(refused, configured=not state.keys.open) from None
     if scope not in resolved.scopes:

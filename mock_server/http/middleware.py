@@ -46,6 +46,8 @@ __all__ = ["PUBLIC_PREFIX", "core_middleware", "error_response"]
 
 PUBLIC_PREFIX = "/api/open/v1"
 log = logging.getLogger("mock_server")
+# one journal entry per public request: `tuple.__new__` skips the named tuple's keyword checks
+_new_entry = tuple.__new__
 
 
 @web.middleware
@@ -95,7 +97,7 @@ async def core_middleware(request: web.Request, handler: Handler) -> web.StreamR
                 _lost_answer(state, request, fault)
         if token is not None:
             _note_retry_after(state, token, request, response, arrival, asked)
-        _journal(state, request, response, started)
+        _journal(state, request, response, started, fault is not None)
         return response
     finally:
         state.in_flight -= 1
@@ -163,25 +165,43 @@ def _lost_answer(state: MockState, request: web.Request, fault: FaultHit) -> Non
 
 
 def _journal(
-    state: MockState, request: web.Request, response: web.StreamResponse, started: float
+    state: MockState,
+    request: web.Request,
+    response: web.StreamResponse,
+    started: float,
+    lost: bool = False,
 ) -> None:
     principal = request.get(PRINCIPAL_KEY)
     status = response.status
-    code = response.get(ERROR_CODE_KEY)
+    code = response.get(ERROR_CODE_KEY) if status >= 400 or lost else None
     if code == LOST_RESPONSE:
         status = 0  # the client got no answer at all (the journal shows what it saw)
+    match = request.match_info
+    # The path's ids first (a dict lookup); a handler names the job or project of a route
+    # without one (a job it created, a project it read from the body). A route with a job in
+    # its path never names a project, and looking up a key a request does not hold raises
+    # KeyError inside aiohttp: a poll skips it.
+    job_id = match.get("jobId")
+    project_id = match.get("projectId")
+    if job_id is None:
+        job_id = request.get(JOB_ID_KEY)
+        if project_id is None:
+            project_id = request.get(PROJECT_ID_KEY)
     state.journal.record(
-        JournalEntry(
-            request.method,
-            request.path,
-            status,
-            principal.api_key if principal is not None else None,
-            request.get(JOB_ID_KEY) or request.match_info.get("jobId"),
-            request.get(PROJECT_ID_KEY) or request.match_info.get("projectId"),
-            state.engine.now,
-            time.time(),
-            code,
-            (time.perf_counter() - started) * 1000,
+        _new_entry(
+            JournalEntry,
+            (
+                request.method,
+                request.path,
+                status,
+                principal.api_key if principal is not None else None,
+                job_id,
+                project_id,
+                state.engine.now,
+                time.time(),
+                code,
+                (time.perf_counter() - started) * 1000,
+            ),
         )
     )
 

@@ -31,6 +31,7 @@ from ..errors import (
     TooManyRequests,
     command_error,
     field_error,
+    json_bytes_response,
     json_response,
 )
 from ..http.auth import (
@@ -195,7 +196,7 @@ async def get_job(request: web.Request, principal: Principal) -> web.Response:
                     fields={"retryAfterSeconds": finding.facts["wait"]},
                 )
     seen.polled(now, status=job.state)
-    return web.Response(body=job_body(state, job), content_type="application/json")
+    return json_bytes_response(job_body(state, job))
 
 
 def _record(state: MockState, principal: Principal, job: Job, finding: Finding) -> None:

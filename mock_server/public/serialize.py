@@ -129,8 +129,9 @@ def job_body(state: MockState, job: Job) -> bytes:
     """`{"job": Job}` serialized, reused while nothing the Job object shows has changed (a poll
     of a job between two of its changes costs a dictionary lookup, not a serialization)."""
     # the engine bumps `version` on every change the Job object shows; a processing run's
-    # pages and credits move with the clock between changes
-    key: object = job.version if job.proc is None else (job.version, state.engine.progress(job))
+    # pages (and with them its credits) move with the clock between changes
+    run = job.proc
+    key: object = job.version if run is None else (job.version, run.pages_run(state.engine.now))
     cached = state.job_json_cache.get(job.id)
     if cached is not None and cached[0] == key:
         return cached[1]
