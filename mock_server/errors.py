@@ -7,6 +7,7 @@
     ├── NotFound                 404 (project_not_found, job_not_found, not_found, ...)
     ├── MethodNotAllowed         405 method_not_allowed (with Allow)
     ├── Conflict                 409: every one names the object's currentStatus
+    ├── Gone                     410 (download_token_used, download_token_expired)
     ├── PayloadTooLarge          413 payload_too_large (with maxBytes)
     ├── UnsupportedMediaType     415 unsupported_media_type
     ├── ValidationFailed         422 validation_error (with details [{field, message}])
@@ -34,6 +35,7 @@ __all__ = [
     "BadRequest",
     "Conflict",
     "Forbidden",
+    "Gone",
     "MethodNotAllowed",
     "NotFound",
     "PayloadTooLarge",
@@ -169,6 +171,10 @@ class Conflict(ApiError):
             fields={"currentStatus": current_status, **(fields or {})},
         )
         self.current_status = current_status
+
+
+class Gone(ApiError):
+    default_status = 410
 
 
 class PayloadTooLarge(ApiError):

@@ -133,6 +133,8 @@ class Project:
         "org",
         "state",
         "updated_at",
+        "upgrade_from",
+        "upgrade_until",
     )
 
     def __init__(self, project_id: str, org: str, name: str, now: float) -> None:
@@ -145,10 +147,21 @@ class Project:
         self.history: list[TransitionRecord] = []
         self.jobs: list[Job] = []
         self.gen = 0
+        # a runtime upgrade (the scenario's project_upgrade) runs in [upgrade_from, upgrade_until)
+        self.upgrade_from: float | None = None
+        self.upgrade_until = 0.0
 
     @property
     def status(self) -> str:
         return self.state
+
+    def upgrade_status(self, now: float) -> str:
+        """`runtime.upgradeStatus` at `now`: `in_progress` while an upgrade runs, else `none`
+        (the API reference's value)."""
+        start = self.upgrade_from
+        if start is not None and start <= now < self.upgrade_until:
+            return "in_progress"
+        return "none"
 
 
 class Job:
@@ -163,6 +176,7 @@ class Job:
         "expires_at",
         "external_id",
         "extra_added",
+        "failed_uploads",
         "files",
         "gen",
         "history",
@@ -228,6 +242,9 @@ class Job:
         self.proc: ProcessingRun | None = None
         self.cancel_pending = False
         self.extra_added = False
+        # files the client reported in failedUploads: the job then ends completed_with_errors,
+        # or failed when no other file is left to process
+        self.failed_uploads = 0
         self.page_drawing: bytearray | None = None  # 1 per drawing page, parallel to page_rates
         # a forced complete / complete_with_errors settles pages from here: all ok / all failed
         self.settled_from: int | None = None

@@ -202,6 +202,14 @@ class JobProcessing:
             job.error = ("preflight_failed", "preflight rejected the uploaded files")
             self._transition(job, EV_FAIL)
             return
+        if job.failed_uploads and not rates:
+            job.error = (
+                "all_uploads_failed",
+                f"every file of the job ({job.failed_uploads}) was reported in failedUploads; "
+                "no file was left to process",
+            )
+            self._transition(job, EV_FAIL)
+            return
         # the limit applies to the estimate; pages found beyond it during processing do not count
         estimated = len(rates) - (sc.extra_pages if job.extra_added else 0)
         if estimated > acct.job_page_limit:
@@ -289,7 +297,7 @@ class JobProcessing:
         if job.scenario.outcome == "failed":
             job.error = ("processing_failed", "processing failed; see the documents for details")
             return EV_FAIL
-        if self._failed_count(job, job.page_count):
+        if job.failed_uploads or self._failed_count(job, job.page_count):
             return EV_COMPLETE_WITH_ERRORS
         return EV_COMPLETE
 

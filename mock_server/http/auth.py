@@ -19,6 +19,7 @@ from ..keys import SESSION_COOKIE, KeyRefused, ResolvedKey, Session, session_val
 from ..state import STATE_KEY
 
 __all__ = [
+    "JOB_GRACE_SECONDS",
     "JOB_ID_KEY",
     "PRINCIPAL_KEY",
     "PROJECT_ID_KEY",
@@ -28,9 +29,14 @@ __all__ = [
     "bearer_token",
     "get_job_for",
     "get_project_for",
+    "job_expired",
+    "require_unexpired",
 ]
 
 _AUTH_HINT = "send Authorization: Bearer <API key>"
+# After expiresAt a job stays readable this long (virtual seconds), so a poller sees `expired`
+# (API.md part B, "Expiry"); its result, resultUrl and artifacts are gone at expiresAt.
+JOB_GRACE_SECONDS = 24 * 3600.0
 
 
 # Who is calling: the organisation, the key it used and the key's scopes (the key registry's
@@ -164,13 +170,35 @@ def get_project_for(request: web.Request, principal: Principal, project_id: str)
 
 
 def get_job_for(request: web.Request, principal: Principal, job_id: str) -> Job:
+    """The caller's job; 404 `job_not_found` for an unknown or another organisation's job, 404
+    `job_expired` from 24 virtual hours after its expiresAt (one comparison: the poll path)."""
     request[JOB_ID_KEY] = job_id
-    job = request.app[STATE_KEY].engine.jobs.get(job_id)
+    engine = request.app[STATE_KEY].engine
+    job = engine.jobs.get(job_id)
     if job is None or job.org != principal.org:
         raise _not_found(
             "job", job_id, "list a project's jobs with GET /projects/{projectId}/jobs"
         )
+    if engine.now >= job.expires_at + JOB_GRACE_SECONDS:
+        raise job_expired(job, "the job itself")
     return job
+
+
+def job_expired(job: Job, what: str) -> NotFound:
+    """404 `job_expired`: `what` (the result, an artifact, ...) is gone since expiresAt."""
+    return NotFound(
+        code="job_expired",
+        message=f"job {job.id} expired at {format_time(job.expires_at)}; {what} is no longer "
+        "accessible (a job and its result are kept until expiresAt, the job's status for 24 "
+        "hours more); run a new job for a fresh result",
+        fields={"expiresAt": format_time(job.expires_at)},
+    )
+
+
+def require_unexpired(now: float, job: Job, what: str) -> None:
+    """404 `job_expired` from the job's expiresAt on (the result, resultUrl, artifacts)."""
+    if now >= job.expires_at:
+        raise job_expired(job, what)
 
 
 def _not_found(kind: str, object_id: str, hint: str) -> NotFound:

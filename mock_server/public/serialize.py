@@ -115,7 +115,11 @@ def project_json(state: MockState, project: Project) -> dict[str, Any]:
         "name": project.name,
         "projectKind": "open_api",
         "status": project.state,
-        "runtime": {"status": "running" if ready else "starting", "upgradeStatus": None},
+        "runtime": {
+            "status": "running" if ready else "starting",
+            # "none" as the API reference shows; "in_progress" while a scenario's upgrade runs
+            "upgradeStatus": project.upgrade_status(state.engine.now),
+        },
         "createdAt": format_time(project.created_at),
         "updatedAt": format_time(project.updated_at),
     }
