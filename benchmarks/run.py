@@ -97,6 +97,13 @@ FIGURES: tuple[Figure, ...] = (
         "check_client(wait_for_job), whole call incl. server start",
         Goal(">=", 50),
     ),
+    # issue 13
+    Figure(
+        "entity_list_ratio_vs_bare",
+        "GET /projects/{id}/sheets?limit=100 of 10,000 sheets / a bare aiohttp app answering the "
+        "same JSON (web.json_response), back to back",
+        Goal(">=", 0.8),
+    ),
     # issue 15
     Figure(
         "workflow_examples_per_s",
@@ -377,6 +384,21 @@ def run(
     step("contract kit", contract, "contract_examples_per_s")
     step("workflow kit", workflow, "workflow_examples_per_s")
 
+    def entities() -> None:
+        from benchmarks.bench_entities import measure_entity_list
+        from benchmarks.bench_server import PollFigures
+
+        e = measure_entity_list(seconds=3 if quick else 4, rounds=2 if quick else 4,
+                                tool=loadgen, log=lambda s: log("   " + s))  # fmt: skip
+        fig["entity_list_ratio_vs_bare"] = e.ratio
+        extra["entity_list_rps"] = PollFigures.median_rps(e.mock)
+        extra["entity_list_p99_ms"] = PollFigures.median_p99(e.mock)
+        extra["entity_list_bare_rps"] = PollFigures.median_rps(e.bare)
+        extra["entity_list_ratio_vs_bare_encoded"] = e.ratio_encoded
+        extra["entity_list_first_ms"] = e.first_ms
+
+    step("project entity list", entities, "entity_list_ratio_vs_bare")
+
     def check_cli() -> None:
         from benchmarks.bench_cli import measure_check_cli
 
@@ -452,7 +474,9 @@ def render_table(fig: dict[str, Any], extra: dict[str, Any], quick: bool) -> str
             "dashboard_first_render_cold_ms", "dashboard_update_delay_ms",
             "dashboard_job_page_delay_ms", "dashboard_job_list_ms",
             "workflow_examples_per_cpu_s", "check_cli_examples", "check_cli_median_seconds",
-            "check_cli_start_up_seconds")  # fmt: skip
+            "check_cli_start_up_seconds",
+            "entity_list_rps", "entity_list_p99_ms", "entity_list_bare_rps",
+            "entity_list_ratio_vs_bare_encoded", "entity_list_first_ms")  # fmt: skip
     for k in more:
         if extra.get(k) is not None:
             rows.append(f"{k:<38}{_fmt(extra[k]):>12}")

@@ -1,6 +1,7 @@
 """The HTTP servers the load generator hits, each run as its own process:
 
     python -m benchmarks.targets bare JOB_JSON_FILE API_KEY
+    python -m benchmarks.targets bare-list LIST_JSON_FILE API_KEY PROJECT_ID [encoded]
     python -m benchmarks.targets httpserver JOB_JSON_FILE API_KEY
     python -m benchmarks.targets minimal JOB_JSON_FILE API_KEY [--uvloop]
     python -m benchmarks.targets mock-uvloop SERVE_ARGS...
@@ -11,8 +12,11 @@ organisation) and returns the same job JSON with `web.json_response`. `httpserve
 JSON with pytest-httpserver, as a test suite would (its defaults; werkzeug's per-request logging
 off). `minimal` is the floor of aiohttp for this request (benchmarks/instructions.py): one route,
 the Authorization header compared with the one expected value, the job's JSON bytes encoded once
-at start. `mock-uvloop` is `plangrep-mock serve` on uvloop's event loop. `bare`, `httpserver` and
-`minimal` print `port N` once they listen; serve prints its banner.
+at start. `mock-uvloop` is `plangrep-mock serve` on uvloop's event loop. `bare-list` is the
+baseline for the mock's GET /projects/{projectId}/sheets: the same bearer check, the project must
+be the key's organisation's, then the same list JSON with `web.json_response` (`encoded`: bytes
+encoded once). `bare`, `bare-list`, `httpserver` and `minimal` print `port N` once they listen;
+serve prints its banner.
 """
 
 from __future__ import annotations
@@ -30,15 +34,19 @@ from aiohttp import web
 
 __all__ = [
     "JOB_PATH",
+    "SHEETS_PATH",
     "main",
     "make_bare_app",
+    "make_bare_list_app",
     "make_minimal_app",
     "run_bare",
+    "run_bare_list",
     "run_httpserver",
     "run_mock_uvloop",
 ]
 
 JOB_PATH = "/api/open/v1/jobs/{jobId}"
+SHEETS_PATH = "/api/open/v1/projects/{projectId}/sheets"
 
 
 def _load(path: str) -> dict[str, Any]:
@@ -98,9 +106,52 @@ def make_minimal_app(body: dict[str, Any], api_key: str) -> web.Application:
     return app
 
 
+def make_bare_list_app(
+    body: dict[str, Any], api_key: str, project_id: str, *, encoded: bool = False
+) -> web.Application:
+    """The baseline of a project list: the same bearer check, the project's organisation, then
+    the same JSON, serialized per request as `web.json_response` does (or, `encoded`, bytes
+    serialized once: the stricter baseline)."""
+    keys = {api_key: "org_bench"}
+    projects = {project_id: "org_bench"}
+    raw = json.dumps(body, separators=(",", ":")).encode()
+
+    async def list_sheets(request: web.Request) -> web.Response:
+        header = request.headers.get("Authorization")
+        scheme, _, token = (header or "").strip().partition(" ")
+        org = keys.get(token.strip()) if scheme.lower() == "bearer" else None
+        if org is None:
+            return web.json_response(
+                {"error": {"code": "unauthorized", "message": "send a valid bearer key"}},
+                status=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        if projects.get(request.match_info["projectId"]) != org:
+            return web.json_response(
+                {"error": {"code": "project_not_found", "message": "no such project"}},
+                status=404,
+            )
+        if encoded:
+            return web.Response(body=raw, content_type="application/json")
+        return web.json_response(body)
+
+    app = web.Application()
+    app.router.add_get(SHEETS_PATH, list_sheets)
+    return app
+
+
+def run_bare_list(list_file: str, api_key: str, project_id: str, *flags: str) -> None:
+    body = json.loads(Path(list_file).read_text(encoding="utf-8"))
+    _serve(make_bare_list_app(body, api_key, project_id, encoded="encoded" in flags))
+
+
 def run_bare(job_file: str, api_key: str, *, minimal: bool = False) -> None:
     make = make_minimal_app if minimal else make_bare_app
-    app = make(_load(job_file), api_key)
+    _serve(make(_load(job_file), api_key))
+
+
+def _serve(app: web.Application) -> None:
+    """Serve `app` on 127.0.0.1:0, print `port N`, stop at SIGINT or SIGTERM."""
 
     async def serve() -> None:
         runner = web.AppRunner(app, access_log=None)
@@ -156,6 +207,9 @@ def main(argv: list[str]) -> int:
     if kind == "bare":
         run_bare(*rest)
         return 0
+    if kind == "bare-list":
+        run_bare_list(*rest)
+        return 0
     if kind == "httpserver":
         run_httpserver(*rest)
         return 0
@@ -169,7 +223,8 @@ def main(argv: list[str]) -> int:
     if kind == "mock-uvloop":
         return run_mock_uvloop(rest)
     print(
-        f"unknown target {kind!r}; use bare, httpserver, minimal or mock-uvloop", file=sys.stderr
+        f"unknown target {kind!r}; use bare, bare-list, httpserver, minimal or mock-uvloop",
+        file=sys.stderr,
     )
     return 2
 

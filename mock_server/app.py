@@ -16,9 +16,21 @@ from aiohttp import web
 
 from .config import MockConfig
 from .control import accounts, clock, events, faults, journal, scenarios, system, ui, webhooks
+from .control import artifacts as control_artifacts
 from .http.endpoints import install
 from .http.middleware import PUBLIC_PREFIX, core_middleware
-from .public import complete, jobs, keys, projects, results, search, summary, uploads
+from .public import (
+    artifacts,
+    complete,
+    entities,
+    jobs,
+    keys,
+    projects,
+    results,
+    search,
+    summary,
+    uploads,
+)
 from .state import STATE_KEY, MockState
 from .storage import routes as storage_routes
 from .ui import FEED_KEY, LiveFeed
@@ -39,6 +51,8 @@ ENDPOINT_MODULES = (
     summary,
     search,
     keys,
+    entities,
+    artifacts,
     storage_routes,
     system,
     clock,
@@ -49,6 +63,7 @@ ENDPOINT_MODULES = (
     webhooks,
     faults,
     ui,
+    control_artifacts,
 )
 
 

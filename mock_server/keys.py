@@ -28,7 +28,7 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from statemachine import format_time
 from statemachine.ids import ulid
@@ -72,12 +72,19 @@ def _id_bits(data: bytes) -> int:
     return int.from_bytes(data[:10], "big")
 
 
+class Caller(Protocol):
+    """Who sent a request: an aiohttp request has `remote`."""
+
+    @property
+    def remote(self) -> str | None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class ResolvedKey:
-    """Who a bearer key is: the key as sent, its organisation and its scopes."""
+    """Who a bearer key is (who is calling): its organisation, the key as sent, its scopes."""
 
-    key: str
     org: str
+    api_key: str
     scopes: frozenset[str]
 
 
@@ -106,6 +113,7 @@ class KeyRecord:
         "last_used_at",
         "last_used_ip",
         "org",
+        "resolved",
         "revoked_at",
         "scope_list",
         "scopes",
@@ -131,6 +139,7 @@ class KeyRecord:
         self.key_prefix = key_prefix
         self.digest = digest
         self.scope_list = tuple(dict.fromkeys(scopes))  # as given, without repeats
+        self.resolved: ResolvedKey | None = None  # its identity, once it has been used
         self.scopes = frozenset(self.scope_list)
         self.created_by = created_by
         self.created_at = created_at
@@ -232,9 +241,10 @@ class KeyRegistry:
 
     # -- authentication (every public request) -------------------------------------------
 
-    def use(self, token: str, *, now: float, ip: str | None) -> ResolvedKey:
-        """Authenticate one request made at `now` from `ip`: the key's identity, its use
-        recorded (`lastUsedAt`, `lastUsedIp`); raises KeyRefused otherwise."""
+    def use(self, token: str, *, now: float, caller: Caller) -> ResolvedKey:
+        """Authenticate one request made at `now` by `caller` (its `remote` address): the key's
+        identity, its use recorded (`lastUsedAt`, `lastUsedIp`); raises KeyRefused otherwise.
+        The address is read only for a key that records it (reading it costs a system call)."""
         record = self._configured.get(token)
         if record is None:
             known = self._open.get(token)
@@ -249,8 +259,11 @@ class KeyRegistry:
         if refused is not None:
             raise refused
         record.last_used_at = now
-        record.last_used_ip = ip
-        return ResolvedKey(token, record.org, record.scopes)
+        record.last_used_ip = caller.remote
+        resolved = record.resolved
+        if resolved is None or resolved.api_key != token:  # built once per key
+            resolved = record.resolved = ResolvedKey(record.org, token, record.scopes)
+        return resolved
 
     def _open_key(self, token: str) -> ResolvedKey:
         if not self._open_mode:
@@ -258,7 +271,7 @@ class KeyRegistry:
         revoked = self._revoked_open.get(token)
         if revoked is not None:
             raise KeyRefused("revoked", revoked)
-        resolved = ResolvedKey(token, token, ALL_SCOPES)
+        resolved = ResolvedKey(token, token, ALL_SCOPES)  # its own organisation
         if len(self._open) < _OPEN_CACHE:
             self._open[token] = resolved
         return resolved
@@ -273,7 +286,7 @@ class KeyRegistry:
                 return None
         if record.refusal(now) is not None:
             return None
-        return ResolvedKey(token, record.org, record.scopes)
+        return ResolvedKey(record.org, token, record.scopes)
 
     def _record_of(self, token: str) -> KeyRecord | None:
         record = self._configured.get(token)

@@ -33,11 +33,12 @@ __all__ = [
 COVERAGE_KEY: pytest.StashKey[MachineCoverage] = pytest.StashKey()
 MARKER_HELP = (
     "plangrep_mock(scenario='happy', credits=10000, polling='enforce', clock='manual', "
-    "speed=1.0, strict=True, api_key=..., webhook_timeout=10.0, webhook_retries=0): configure "
-    "the plangrep_mock fixture for this test. scenario: a built-in or registered scenario name, "
-    "or a scenario object (dict); credits: the project's organisation's balance; polling: "
-    "enforce|record|off; clock: manual|realtime; speed: realtime speed factor; strict: fail the "
-    "test when the contract was violated or the server raised."
+    "speed=1.0, strict=True, api_key=..., webhook_timeout=10.0, webhook_retries=0, "
+    "content_packs=()): configure the plangrep_mock fixture for this test. scenario: a built-in "
+    "or registered scenario name, or a scenario object (dict); credits: the project's "
+    "organisation's balance; polling: enforce|record|off; clock: manual|realtime; speed: "
+    "realtime speed factor; strict: fail the test when the contract was violated or the server "
+    "raised; content_packs: content pack files fixing the extracted content of files by name."
 )
 
 

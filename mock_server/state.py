@@ -12,6 +12,7 @@ resets (the contract kit and tests use it); the parts above are subscribed by th
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 from typing import Any
@@ -64,7 +65,14 @@ class MockState:
         self.violations = ViolationLog()
         self.idempotency = IdempotencyStore()
         self.polls = SeenBook(config.poll_interval)
-        self.storage = Storage(StorageSettings.from_config(config))
+        # with a seed, the signing key follows it too: the same seed and uploads give the same
+        # upload tokens and result URLs (and so byte-identical results)
+        key = (
+            None
+            if config.seed is None
+            else hashlib.sha256(f"plangrep-mock storage key {config.seed}".encode()).digest()
+        )
+        self.storage = Storage(StorageSettings.from_config(config), key)
         # the synthetic extracted content, generated when a result or a read asks; a bad
         # content pack fails here, early (ContentPackError is a ValueError)
         self.content = ContentStore(config.seed, load_content_packs(config.content_packs))

@@ -19,6 +19,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -230,6 +231,7 @@ MARKER_OPTIONS: tuple[str, ...] = (
     "api_key",
     "webhook_timeout",
     "webhook_retries",
+    "content_packs",
 )
 
 
@@ -246,6 +248,9 @@ class MockOptions:
     api_key: str = FIXTURE_API_KEY
     webhook_timeout: float = 10.0
     webhook_retries: int = 0
+    # content pack files (docs/content.md) fixing the content of files by name; relative
+    # paths are taken from the working directory
+    content_packs: tuple[str | Path, ...] | list[str | Path] = ()
 
     @classmethod
     def from_kwargs(
@@ -271,6 +276,7 @@ class MockOptions:
             polling=self.polling,  # type: ignore[arg-type]
             webhook_timeout=self.webhook_timeout,
             webhook_retries=self.webhook_retries,
+            content_packs=tuple(Path(p) for p in self.content_packs),
         )
 
 

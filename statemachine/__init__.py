@@ -44,6 +44,7 @@ from .objects import (
 from .scenarios import (
     BUILTIN_SCENARIOS,
     DEFAULT_SCENARIO,
+    ProjectUpgrade,
     Scenario,
     ScenarioRegistry,
     load_scenario_dir,
@@ -97,6 +98,7 @@ __all__ = [
     "ProjectCharge",
     "ProjectEvent",
     "ProjectStatus",
+    "ProjectUpgrade",
     "Scenario",
     "ScenarioError",
     "ScenarioRegistry",

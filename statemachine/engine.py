@@ -133,8 +133,19 @@ class Engine(Scheduler, JobProcessing, JobQueries):
 
     # ------------------------------------------------------------------ projects
 
-    def create_project(self, org: str, name: str) -> tuple[Project, ProjectCharge]:
+    def create_project(
+        self, org: str, name: str, *, scenario: Scenario | str | None = None
+    ) -> tuple[Project, ProjectCharge]:
+        """Create a project; `scenario` (default: the default scenario, never a queued one)
+        sets its provisioning delay and a runtime upgrade (`project_upgrade`)."""
         self.sync_if_behind()
+        chosen = (
+            self.default_scenario
+            if scenario is None
+            else scenario
+            if isinstance(scenario, Scenario)
+            else self.scenarios.get(scenario)
+        )
         names = self._project_names.setdefault(org, set())
         if name in names:
             raise CommandRejected(
@@ -149,10 +160,14 @@ class Engine(Scheduler, JobProcessing, JobQueries):
         charged = min(PROJECT_CREATION_CHARGE, max(available, 0))
         acct.balance -= charged
         project = Project(self.new_id("proj_"), org, name, self.now)
+        upgrade = chosen.project_upgrade
+        if upgrade is not None:
+            project.upgrade_from = self.now + upgrade.start_after
+            project.upgrade_until = project.upgrade_from + upgrade.duration
         names.add(name)
         self.projects[project.id] = project
         self.projects_by_org.setdefault(org, []).append(project)
-        delay = self.default_scenario.project_provisioning_delay
+        delay = chosen.project_provisioning_delay
         if delay <= 0:
             self._project_transition(project, "provision")
         else:
@@ -272,6 +287,7 @@ class Engine(Scheduler, JobProcessing, JobQueries):
         job.files.extend(added)
         job.declared_bytes = declared
         job.updated_at = self.now
+        job.version += 1
         if job.state == AWAITING_UPLOADS:
             self._transition(job, EV_START_UPLOAD)
         return added
@@ -281,6 +297,7 @@ class Engine(Scheduler, JobProcessing, JobQueries):
         require_upload_window(job)
         file.status = F_UPLOADED
         job.updated_at = self.now
+        job.version += 1
 
     def complete_uploads(
         self,
@@ -289,7 +306,8 @@ class Engine(Scheduler, JobProcessing, JobQueries):
         failed: Iterable[tuple[JobFile, str]] = (),
     ) -> Job:
         """Close the upload window: `include` (default: every uploaded file) goes to preflight;
-        `failed` files are marked failed with their reason; other files are skipped."""
+        `failed` files are marked failed with their reason; other files are skipped. A job with
+        failed files ends completed_with_errors, or failed at preflight when none is left."""
         self.sync_if_behind()
         if job.state == AWAITING_UPLOADS:
             raise CommandRejected(
@@ -300,6 +318,7 @@ class Engine(Scheduler, JobProcessing, JobQueries):
                 status=job.state,
             )
         require_upload_window(job)
+        job.version += 1  # file statuses change below
         failed_files = set()
         for f, reason in failed:
             f.status = F_FAILED
@@ -310,7 +329,7 @@ class Engine(Scheduler, JobProcessing, JobQueries):
             if include is None
             else [f for f in include if f not in failed_files]
         )
-        if not chosen:
+        if not chosen and not failed_files:
             raise CommandRejected(
                 code="no_documents",
                 message=f"job {job.id} has no uploaded documents to process; upload a file or "
@@ -324,6 +343,9 @@ class Engine(Scheduler, JobProcessing, JobQueries):
                 f.status = F_UPLOADED
             elif f not in failed_files:
                 f.status = F_SKIPPED
+        # with every file failed the job still goes to preflight, which fails it (API.md: the
+        # job ends failed when no file is left)
+        job.failed_uploads = len(failed_files)
         self._transition(job, EV_COMPLETE_UPLOADS)
         return job
 
@@ -340,6 +362,7 @@ class Engine(Scheduler, JobProcessing, JobQueries):
                 self._freeze_processing(job)
                 job.cancel_pending = True
                 job.gen += 1
+                job.version += 1
                 self.schedule(
                     self.now + job.scenario.cancel_defer_seconds,
                     self._due_event,
@@ -375,6 +398,7 @@ class Engine(Scheduler, JobProcessing, JobQueries):
         fire_job_event(job, event)
         dst = job.state
         job.gen += 1
+        job.version += 1
         now = self.now
         job.updated_at = now
         if dst in TERMINAL_STATUSES:

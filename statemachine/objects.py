@@ -133,6 +133,8 @@ class Project:
         "org",
         "state",
         "updated_at",
+        "upgrade_from",
+        "upgrade_until",
     )
 
     def __init__(self, project_id: str, org: str, name: str, now: float) -> None:
@@ -145,10 +147,21 @@ class Project:
         self.history: list[TransitionRecord] = []
         self.jobs: list[Job] = []
         self.gen = 0
+        # a runtime upgrade (the scenario's project_upgrade) runs in [upgrade_from, upgrade_until)
+        self.upgrade_from: float | None = None
+        self.upgrade_until = 0.0
 
     @property
     def status(self) -> str:
         return self.state
+
+    def upgrade_status(self, now: float) -> str:
+        """`runtime.upgradeStatus` at `now`: `in_progress` while an upgrade runs, else `none`
+        (the API reference's value)."""
+        start = self.upgrade_from
+        if start is not None and start <= now < self.upgrade_until:
+            return "in_progress"
+        return "none"
 
 
 class Job:
@@ -163,6 +176,7 @@ class Job:
         "expires_at",
         "external_id",
         "extra_added",
+        "failed_uploads",
         "files",
         "gen",
         "history",
@@ -181,6 +195,7 @@ class Job:
         "successful_pages",
         "updated_at",
         "upload_flows",
+        "version",
         "webhook_secret",
         "webhook_url",
     )
@@ -214,6 +229,9 @@ class Job:
         self.declared_bytes = 0  # the sum of the files' sizes
         self.history: list[TransitionRecord] = []
         self.gen = 0
+        # bumped on every change to what the Job object shows (a transition, a file added or
+        # stored): with the progress of a processing run, all a cached Job JSON depends on
+        self.version = 0
         self.error: tuple[str, str] | None = None
         self.page_count = 0
         self.page_rates: list[int] | None = None  # per page, fixed at the first preflight
@@ -224,6 +242,9 @@ class Job:
         self.proc: ProcessingRun | None = None
         self.cancel_pending = False
         self.extra_added = False
+        # files the client reported in failedUploads: the job then ends completed_with_errors,
+        # or failed when no other file is left to process
+        self.failed_uploads = 0
         self.page_drawing: bytearray | None = None  # 1 per drawing page, parallel to page_rates
         # a forced complete / complete_with_errors settles pages from here: all ok / all failed
         self.settled_from: int | None = None

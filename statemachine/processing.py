@@ -121,6 +121,13 @@ class ProcessingRun:
         self.target = stop
         self.due = started_at
 
+    def pages_run(self, t: float) -> int:
+        """Pages this run has processed by virtual time `t`."""
+        if t >= self.due:  # exact at the milestone, whatever the float error of the product
+            return self.target - self.start_page
+        n = int((t - self.started_at) * self.speed + 1e-6)
+        return min(self.target - self.start_page, n) if n > 0 else 0
+
     def prefix(self) -> tuple[Sequence[int], list[int]]:
         if self._cum is None:
             self._cum = prefix_sums(
@@ -193,6 +200,14 @@ class JobProcessing:
         rates = job.page_rates or []
         if sc.preflight_outcome == "fail":
             job.error = ("preflight_failed", "preflight rejected the uploaded files")
+            self._transition(job, EV_FAIL)
+            return
+        if job.failed_uploads and not rates:
+            job.error = (
+                "all_uploads_failed",
+                f"every file of the job ({job.failed_uploads}) was reported in failedUploads; "
+                "no file was left to process",
+            )
             self._transition(job, EV_FAIL)
             return
         # the limit applies to the estimate; pages found beyond it during processing do not count
@@ -282,7 +297,7 @@ class JobProcessing:
         if job.scenario.outcome == "failed":
             job.error = ("processing_failed", "processing failed; see the documents for details")
             return EV_FAIL
-        if self._failed_count(job, job.page_count):
+        if job.failed_uploads or self._failed_count(job, job.page_count):
             return EV_COMPLETE_WITH_ERRORS
         return EV_COMPLETE
 

@@ -32,11 +32,7 @@ class JobQueries:
                 Progress,
                 (job.pages_done, job.successful_pages, job.credits_debited, job.credits_held),
             )
-        t = self.now if at is None else at
-        if t >= p.due:  # exact at the milestone, whatever the float error of the product below
-            n = p.target - p.start_page
-        else:
-            n = min(p.target - p.start_page, max(0, int((t - p.started_at) * p.speed + 1e-6)))
+        n = p.pages_run(self.now if at is None else at)
         if n == p.target - p.start_page:  # a finished run: its totals
             ok, cost = p.ok_end, p.cost_end
         else:

@@ -21,6 +21,7 @@ from .errors import ScenarioError, UnknownScenario
 __all__ = [
     "BUILTIN_SCENARIOS",
     "DEFAULT_SCENARIO",
+    "ProjectUpgrade",
     "Scenario",
     "ScenarioRegistry",
     "load_scenario_dir",
@@ -32,6 +33,17 @@ SEVEN_DAYS = 7 * 24 * 3600.0
 # Durations are at most 10 years: a job's expiresAt (created + TTL) must stay a writable
 # timestamp (found by fuzzing: an inline scenario with job_ttl 1e300 made job creation a 500).
 MAX_SECONDS = 10 * 365 * 24 * 3600.0
+
+
+class ProjectUpgrade(BaseModel):
+    """A runtime upgrade of a project: `runtime.upgradeStatus` is `in_progress` from
+    `start_after` seconds after the project is created, for `duration` seconds; the project
+    stays usable meanwhile."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    start_after: float = Field(0.0, ge=0, le=MAX_SECONDS, allow_inf_nan=False)
+    duration: float = Field(60.0, gt=0, le=MAX_SECONDS, allow_inf_nan=False)
 
 
 class Scenario(BaseModel):
@@ -75,6 +87,9 @@ class Scenario(BaseModel):
     # after the job writes its entities (completed, completed_with_errors), the project's search
     # index answers 409 index_not_ready for this long
     index_ready_delay: float = Field(10.0, ge=0, le=MAX_SECONDS, allow_inf_nan=False)
+    # projects created under this scenario (the server's default, or X-Mock-Scenario on
+    # POST /projects) run a runtime upgrade
+    project_upgrade: ProjectUpgrade | None = None
     randomize: bool = False
 
     @field_validator(
@@ -221,7 +236,8 @@ def _first_error(source: str, exc: ValidationError) -> ScenarioError:
     field = ".".join(str(p) for p in err["loc"]) or "(scenario)"
     msg = err["msg"]
     if err["type"] == "extra_forbidden":
-        msg = f"unknown field; allowed fields: {', '.join(Scenario.model_fields)}"
+        model: type[BaseModel] = ProjectUpgrade if len(err["loc"]) > 1 else Scenario
+        msg = f"unknown field; allowed fields: {', '.join(model.model_fields)}"
     return ScenarioError(source=source, field=field, message=msg)
 
 

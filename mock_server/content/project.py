@@ -4,14 +4,15 @@ Order: jobs in completion order (ties in creation order), each job's documents i
 each document's entities in page order. Lists are built once per set of finished jobs (the store
 caches a `ProjectContent` until another job of the project finishes) and each entity's JSON is
 encoded once per URL prefix, so serving a page of a 10,000-sheet list costs the page, not the
-list.
+list. The HTTP layer keeps whole response bodies here too (`keep_body`): they cannot change
+while this object lives.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from typing import Any
 
 from .artifacts import ArtifactIndex
@@ -32,6 +33,7 @@ __all__ = ["ProjectContent"]
 
 _WORD = re.compile(r"[A-Za-z0-9]+")
 _KEY_FILES = 5
+_KEPT_BODY_BYTES = 16 * 1024 * 1024  # response bodies kept per project content, at most
 
 
 class ProjectContent:
@@ -78,6 +80,8 @@ class ProjectContent:
             s.section_id: s for spec in self.specifications for s in spec.sections
         }
         self._encoded: dict[tuple[str, str | None], bytes] = {}
+        self._bodies: dict[Hashable, bytes] = {}
+        self._body_bytes = 0
         self._artifacts: ArtifactIndex | None = None
 
     # ------------------------------------------------------------------ reads
@@ -152,6 +156,19 @@ class ProjectContent:
     def encode_list(self, entities: Iterable[Entity], url_prefix: str | None) -> bytes:
         """A JSON array of the entities, from their kept encodings."""
         return b"[" + b",".join(self.encode(e, url_prefix) for e in entities) + b"]"
+
+    def kept_body(self, key: Hashable) -> bytes | None:
+        """A response body kept under `key` by `keep_body` (the entities never change, so a
+        page asked for again is answered from here)."""
+        return self._bodies.get(key)
+
+    def keep_body(self, key: Hashable, body: bytes) -> None:
+        """Keep a response body for reuse; all are dropped when they pass 16 MB together."""
+        if self._body_bytes + len(body) > _KEPT_BODY_BYTES:
+            self._bodies.clear()
+            self._body_bytes = 0
+        self._bodies[key] = body
+        self._body_bytes += len(body)
 
     # ------------------------------------------------------------------ artifacts
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 
 from statemachine import JobEvent, ProjectEvent
 
@@ -15,6 +15,8 @@ __all__ = [
     "MAX_ADVANCE_SECONDS",
     "AccountCredits",
     "AdvanceResponse",
+    "ArtifactDownloadRequest",
+    "ArtifactDownloadResponse",
     "ClockAdvanceRequest",
     "ClockInfo",
     "CreditsRequest",
@@ -218,3 +220,35 @@ class RequestsResponse(BaseModel):
 
 class ResetResponse(BaseModel):
     reset: bool
+
+
+class ArtifactDownloadRequest(BaseModel):
+    """A download token for one artifact of a job's result or of a project's entities."""
+
+    model_config = ConfigDict(
+        strict=True,
+        # exactly one of jobId and projectId as a string (what the validator below checks; a
+        # null counts as absent)
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["jobId"], "properties": {"jobId": {"type": "string"}}},
+                {"required": ["projectId"], "properties": {"projectId": {"type": "string"}}},
+            ]
+        },
+    )
+
+    jobId: str | None = Field(None, description="the job whose result lists the artifact")
+    projectId: str | None = Field(None, description="the project whose entities list the artifact")
+    path: str = Field(min_length=1, description="the path= of an artifact URL")
+
+    @model_validator(mode="after")
+    def _one_owner(self) -> ArtifactDownloadRequest:
+        if (self.jobId is None) == (self.projectId is None):
+            raise ValueError("give exactly one of jobId and projectId")
+        return self
+
+
+class ArtifactDownloadResponse(BaseModel):
+    token: str
+    url: str = Field(description="GET streams the artifact once; HEAD checks the token")
+    expiresAt: str

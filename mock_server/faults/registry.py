@@ -347,6 +347,11 @@ class FaultRegistry:
         self._faults.clear()
         return n
 
+    @property
+    def registered(self) -> bool:
+        """Whether any fault is registered (used up or not): one cheap check per request."""
+        return bool(self._faults)
+
     def active(self, target: str | None = None) -> bool:
         return any(
             f.remaining > 0 and (target is None or f.target == target) for f in self._faults

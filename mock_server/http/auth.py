@@ -9,18 +9,17 @@ exist. The workspace key routes take the app's session cookie instead (`authenti
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from aiohttp import web
 
 from statemachine import format_time
 from statemachine.engine import Job, Project
 
 from ..errors import ApiError, Forbidden, NotFound, Unauthorized, short
-from ..keys import SESSION_COOKIE, KeyRefused, Session, session_value
+from ..keys import SESSION_COOKIE, KeyRefused, ResolvedKey, Session, session_value
 from ..state import STATE_KEY
 
 __all__ = [
+    "JOB_GRACE_SECONDS",
     "JOB_ID_KEY",
     "PRINCIPAL_KEY",
     "PROJECT_ID_KEY",
@@ -30,18 +29,19 @@ __all__ = [
     "bearer_token",
     "get_job_for",
     "get_project_for",
+    "job_expired",
+    "require_unexpired",
 ]
 
 _AUTH_HINT = "send Authorization: Bearer <API key>"
+# After expiresAt a job stays readable this long (virtual seconds), so a poller sees `expired`
+# (API.md part B, "Expiry"); its result, resultUrl and artifacts are gone at expiresAt.
+JOB_GRACE_SECONDS = 24 * 3600.0
 
 
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """Who is calling: the organisation, the key it used and the key's scopes."""
-
-    org: str
-    api_key: str
-    scopes: frozenset[str]
+# Who is calling: the organisation, the key it used and the key's scopes (the key registry's
+# resolved key, built once per key)
+Principal = ResolvedKey
 
 
 PRINCIPAL_KEY: web.RequestKey[Principal] = web.RequestKey("plangrep_mock_principal", Principal)
@@ -49,8 +49,35 @@ JOB_ID_KEY: web.RequestKey[str] = web.RequestKey("plangrep_mock_job_id", str)
 PROJECT_ID_KEY: web.RequestKey[str] = web.RequestKey("plangrep_mock_project_id", str)
 
 
+# Authorization header -> its bearer token: every poll sends the same header, and parsing it is
+# a good part of what the mock adds to aiohttp per poll (bounded: any token is a key by default)
+_TOKENS: dict[str, str] = {}
+_TOKENS_MAX = 10_000
+
+
+def bearer_token_or_none(request: web.Request) -> str | None:
+    """The request's bearer token, or None when its Authorization header has none (the rules
+    follow keys as sent, before authentication judges them)."""
+    header = request.headers.get("Authorization")
+    if header is None:
+        return None
+    token = _TOKENS.get(header)
+    if token is None:
+        scheme, _, rest = header.strip().partition(" ")
+        rest = rest.strip()
+        if scheme.lower() != "bearer" or not rest:
+            return None
+        token = rest
+        if len(_TOKENS) < _TOKENS_MAX:
+            _TOKENS[header] = token
+    return token
+
+
 def bearer_token(request: web.Request) -> str:
     """The bearer token of the request, or a 401 saying what is wrong with the header."""
+    token = bearer_token_or_none(request)
+    if token is not None:
+        return token
     header = request.headers.get("Authorization")
     if header is None:
         raise _unauthorized(f"the Authorization header is missing; {_AUTH_HINT}")
@@ -72,7 +99,7 @@ def authenticate(request: web.Request, scope: str) -> Principal:
     token = bearer_token(request)
     state = request.app[STATE_KEY]
     try:
-        resolved = state.keys.use(token, now=state.engine.now, ip=request.remote)
+        resolved = state.keys.use(token, now=state.engine.now, caller=request)
     except KeyRefused as refused:
         raise _refused(refused, configured=not state.keys.open) from None
     if scope not in resolved.scopes:
@@ -83,9 +110,8 @@ def authenticate(request: web.Request, scope: str) -> Principal:
             f"{', '.join(granted) or 'none'}",
             fields={"requiredScope": scope, "grantedScopes": granted},
         )
-    principal = Principal(resolved.org, resolved.key, resolved.scopes)
-    request[PRINCIPAL_KEY] = principal
-    return principal
+    request[PRINCIPAL_KEY] = resolved
+    return resolved
 
 
 def _refused(refused: KeyRefused, *, configured: bool) -> Unauthorized:
@@ -144,13 +170,35 @@ def get_project_for(request: web.Request, principal: Principal, project_id: str)
 
 
 def get_job_for(request: web.Request, principal: Principal, job_id: str) -> Job:
+    """The caller's job; 404 `job_not_found` for an unknown or another organisation's job, 404
+    `job_expired` from 24 virtual hours after its expiresAt (one comparison: the poll path)."""
     request[JOB_ID_KEY] = job_id
-    job = request.app[STATE_KEY].engine.jobs.get(job_id)
+    engine = request.app[STATE_KEY].engine
+    job = engine.jobs.get(job_id)
     if job is None or job.org != principal.org:
         raise _not_found(
             "job", job_id, "list a project's jobs with GET /projects/{projectId}/jobs"
         )
+    if engine.now >= job.expires_at + JOB_GRACE_SECONDS:
+        raise job_expired(job, "the job itself")
     return job
+
+
+def job_expired(job: Job, what: str) -> NotFound:
+    """404 `job_expired`: `what` (the result, an artifact, ...) is gone since expiresAt."""
+    return NotFound(
+        code="job_expired",
+        message=f"job {job.id} expired at {format_time(job.expires_at)}; {what} is no longer "
+        "accessible (a job and its result are kept until expiresAt, the job's status for 24 "
+        "hours more); run a new job for a fresh result",
+        fields={"expiresAt": format_time(job.expires_at)},
+    )
+
+
+def require_unexpired(now: float, job: Job, what: str) -> None:
+    """404 `job_expired` from the job's expiresAt on (the result, resultUrl, artifacts)."""
+    if now >= job.expires_at:
+        raise job_expired(job, what)
 
 
 def _not_found(kind: str, object_id: str, hint: str) -> NotFound:

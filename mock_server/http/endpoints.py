@@ -75,7 +75,8 @@ class Endpoint:
     query: tuple[Param, ...] = ()
     extra_models: tuple[type[BaseModel], ...] = ()
     ok_schema: dict[str, Any] | None = None
-    ok_media_type: str = "application/json"
+    # the success answer's media type (a tuple: one of these, e.g. an artifact's own type)
+    ok_media_type: str | tuple[str, ...] = "application/json"
     # public API faults (500/503 from /_mock/faults) can answer it
     faultable: bool = True
     session: bool = False
@@ -131,19 +132,24 @@ OPERATIONS_KEY: web.AppKey[dict[tuple[str, str], str]] = web.AppKey(
 
 
 def install(app: web.Application, endpoints: Iterable[Endpoint]) -> None:
-    """Route every endpoint and remember it for the OpenAPI document."""
+    """Route every endpoint and remember it for the OpenAPI document. A GET answers HEAD too
+    (as aiohttp does by default) unless the same endpoints declare that path's HEAD."""
     if ENDPOINTS_KEY not in app:
         app[ENDPOINTS_KEY] = []
         app[OPERATIONS_KEY] = {}
     installed = app[ENDPOINTS_KEY]
     operations = app[OPERATIONS_KEY]
     router = app.router
+    endpoints = list(endpoints)
+    own_head = {ep.path for ep in endpoints if ep.method == "HEAD"}
     for ep in endpoints:
         handler = ep.route_handler()
         path = ep.route or ep.path
         if ep.method == "GET":
-            router.add_get(path, handler)  # HEAD too, as aiohttp does by default
-            operations[("HEAD", path)] = ep.operation_id
+            allow_head = ep.path not in own_head
+            router.add_get(path, handler, allow_head=allow_head)
+            if allow_head:
+                operations[("HEAD", path)] = ep.operation_id
         else:
             router.add_route(ep.method, path, handler)
         operations[(ep.method, path)] = ep.operation_id

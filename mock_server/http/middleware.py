@@ -39,13 +39,16 @@ from ..errors import (
 from ..faults import LOST_RESPONSE, ApiCall, FaultHit
 from ..journal import JournalEntry
 from ..state import STATE_KEY, MockState
-from .auth import JOB_ID_KEY, PRINCIPAL_KEY, PROJECT_ID_KEY
+from .auth import JOB_ID_KEY, PRINCIPAL_KEY, PROJECT_ID_KEY, bearer_token_or_none
 from .endpoints import OPERATIONS_KEY
 
 __all__ = ["PUBLIC_PREFIX", "core_middleware", "error_response"]
 
 PUBLIC_PREFIX = "/api/open/v1"
 log = logging.getLogger("mock_server")
+# one journal entry per public request: `tuple.__new__` skips the named tuple's keyword checks
+_new_entry = tuple.__new__
+_RETRY_STATUSES = (429, 503)
 
 
 @web.middleware
@@ -56,61 +59,49 @@ async def core_middleware(request: web.Request, handler: Handler) -> web.StreamR
         state.engine.sync_if_behind()
         if state.storage.origin is None:  # signed URLs point at the origin clients reach us on
             state.storage.origin = f"{request.scheme}://{request.host}"
-        if not request.path.startswith(PUBLIC_PREFIX):
+        path = request.path
+        if not path.startswith(PUBLIC_PREFIX):
             try:
                 return await handler(request)
             except Exception as exc:
                 return error_response(request, exc)
-        return await _public(state, request, handler)
+        started = time.perf_counter()
+        arrival = state.engine.now
+        token = bearer_token_or_none(request)
+        asked = state.polls.asked_retry(token) if token is not None else None
+        if asked is not None and token is not None:
+            finding = judge_retry_after(asked, request.method, path, arrival)
+            if finding is not None:
+                _record_retry_after(state, token, request, finding.facts)
+        # the common case is no fault at all: one attribute read
+        fault = (
+            state.faults.take_api_fault(path, _operation(request))
+            if state.faults.registered
+            else None
+        )
+        if fault is None:
+            try:
+                response = await handler(request)
+            except Exception as exc:
+                response = error_response(request, exc)
+        else:
+
+            async def proceed() -> web.StreamResponse:
+                state.engine.sync_if_behind()
+                try:
+                    return await handler(request)
+                except Exception as exc:
+                    return error_response(request, exc)
+
+            response = await fault.row.apply(ApiCall(request, proceed), fault)
+            if fault.mode == LOST_RESPONSE:
+                _lost_answer(state, request, fault)
+        if token is not None and (asked is not None or response.status in _RETRY_STATUSES):
+            _note_retry_after(state, token, request, response, arrival, asked)
+        _journal(state, request, response, started, fault is not None)
+        return response
     finally:
         state.in_flight -= 1
-
-
-async def _public(state: MockState, request: web.Request, handler: Handler) -> web.StreamResponse:
-    started = time.perf_counter()
-    arrival = state.engine.now
-    token = _token(request)
-    asked = state.polls.asked_retry(token) if token is not None else None
-    if asked is not None and token is not None:
-        finding = judge_retry_after(asked, request.method, request.path, arrival)
-        if finding is not None:
-            _record_retry_after(state, token, request, finding.facts)
-    fault = (
-        state.faults.take_api_fault(request.path, _operation(request))
-        if state.faults.active("api")
-        else None
-    )
-    if fault is None:
-        try:
-            response = await handler(request)
-        except Exception as exc:
-            response = error_response(request, exc)
-    else:
-
-        async def proceed() -> web.StreamResponse:
-            state.engine.sync_if_behind()
-            try:
-                return await handler(request)
-            except Exception as exc:
-                return error_response(request, exc)
-
-        response = await fault.row.apply(ApiCall(request, proceed), fault)
-        if fault.mode == LOST_RESPONSE:
-            _lost_answer(state, request, fault)
-    if token is not None:
-        _note_retry_after(state, token, request, response, arrival, asked)
-    _journal(state, request, response, started)
-    return response
-
-
-def _token(request: web.Request) -> str | None:
-    """The bearer token as sent (the key the rules follow), without judging it."""
-    header = request.headers.get("Authorization")
-    if header is None:
-        return None
-    scheme, _, token = header.strip().partition(" ")
-    token = token.strip()
-    return token if scheme.lower() == "bearer" and token else None
 
 
 def _operation(request: web.Request) -> str | None:
@@ -175,25 +166,43 @@ def _lost_answer(state: MockState, request: web.Request, fault: FaultHit) -> Non
 
 
 def _journal(
-    state: MockState, request: web.Request, response: web.StreamResponse, started: float
+    state: MockState,
+    request: web.Request,
+    response: web.StreamResponse,
+    started: float,
+    lost: bool = False,
 ) -> None:
     principal = request.get(PRINCIPAL_KEY)
     status = response.status
-    code = response.get(ERROR_CODE_KEY)
+    code = response.get(ERROR_CODE_KEY) if status >= 400 or lost else None
     if code == LOST_RESPONSE:
         status = 0  # the client got no answer at all (the journal shows what it saw)
+    match = request.match_info
+    # The path's ids first (a dict lookup); a handler names the job or project of a route
+    # without one (a job it created, a project it read from the body). A route with a job in
+    # its path never names a project, and looking up a key a request does not hold raises
+    # KeyError inside aiohttp: a poll skips it.
+    job_id = match.get("jobId")
+    project_id = match.get("projectId")
+    if job_id is None:
+        job_id = request.get(JOB_ID_KEY)
+        if project_id is None:
+            project_id = request.get(PROJECT_ID_KEY)
     state.journal.record(
-        JournalEntry(
-            request.method,
-            request.path,
-            status,
-            principal.api_key if principal is not None else None,
-            request.get(JOB_ID_KEY) or request.match_info.get("jobId"),
-            request.get(PROJECT_ID_KEY) or request.match_info.get("projectId"),
-            state.engine.now,
-            time.time(),
-            code,
-            (time.perf_counter() - started) * 1000,
+        _new_entry(
+            JournalEntry,
+            (
+                request.method,
+                request.path,
+                status,
+                principal.api_key if principal is not None else None,
+                job_id,
+                project_id,
+                state.engine.now,
+                time.time(),
+                code,
+                (time.perf_counter() - started) * 1000,
+            ),
         )
     )
 

@@ -98,16 +98,16 @@ def build_openapi(operations: Sequence[Endpoint]) -> dict[str, Any]:
 
     paths: dict[str, dict[str, Any]] = {}
     for op in operations:
+        ok_schema = (
+            op.ok_schema if op.ok_schema is not None else (ref(op.ok_model) if op.ok_model else {})
+        )
+        media_types = (
+            (op.ok_media_type,) if isinstance(op.ok_media_type, str) else op.ok_media_type
+        )
         responses: dict[str, Any] = {
             str(op.ok_status): {
                 "description": "OK",
-                "content": {
-                    op.ok_media_type: {
-                        "schema": op.ok_schema
-                        if op.ok_schema is not None
-                        else (ref(op.ok_model) if op.ok_model else {})
-                    }
-                },
+                "content": {media: {"schema": ok_schema} for media in media_types},
             }
         }
         for status in op.error_statuses():

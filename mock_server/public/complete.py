@@ -90,8 +90,17 @@ def _strip_etag(etag: str) -> str:
 
 
 def _check_multipart(
-    job: Job, f: JobFile, reg: Registration, entry: MultipartUpload, field: str
+    storage: Storage,
+    job: Job,
+    f: JobFile,
+    reg: Registration,
+    entry: MultipartUpload,
+    field: str,
 ) -> None:
+    """The docs' entry `{documentId, uploadId, uploadToken}`: the upload id (and the token,
+    when given) must be the registration's and every part stored. A part list, where one is
+    sent, is checked too: part numbers in range and not repeated, each part stored with the
+    ETag storage returned; parts it leaves out are taken as stored."""
     if reg.mode != "multipart":
         raise field_error(
             f"{field}.documentId",
@@ -103,8 +112,14 @@ def _check_multipart(
             f"{short(entry.uploadId, 40)} is not the uploadId of "
             f"{reg.document_id} ({reg.upload_id})",
         )
+    if entry.uploadToken is not None and not storage.check_upload_token(reg, entry.uploadToken):
+        raise field_error(
+            f"{field}.uploadToken",
+            f"does not match the uploadToken issued for {reg.document_id} at registration",
+        )
+    parts = entry.parts or []
     seen: set[int] = set()
-    for j, part in enumerate(entry.parts):
+    for j, part in enumerate(parts):
         where = f"{field}.parts[{j}].partNumber"
         if part.partNumber in seen:
             raise field_error(where, f"part {part.partNumber} twice")
@@ -115,7 +130,7 @@ def _check_multipart(
                 f"{reg.document_id} has {reg.part_count} parts (1 to "
                 f"{reg.part_count}), not {part.partNumber}",
             )
-    for j, part in enumerate(entry.parts):
+    for j, part in enumerate(parts):
         stored = reg.parts.get(part.partNumber)
         if stored is None:
             raise _not_uploaded(job, f, field, f" (part {part.partNumber} was never uploaded)")
@@ -129,16 +144,11 @@ def _check_multipart(
                 received=short(part.etag, 40),
                 part_number=part.partNumber,
             )
-    missing = [n for n in range(1, reg.part_count + 1) if n not in seen]
-    if missing:
-        listed = ", ".join(str(n) for n in missing[:10]) + (" ..." if len(missing) > 10 else "")
-        raise field_error(
-            f"{field}.parts",
-            f"list every part of {reg.document_id} (1 to {reg.part_count}) "
-            f"with its ETag; missing: {listed}",
-        )
     if not reg.stored or f.status != FileStatus.UPLOADED:
-        raise _not_uploaded(job, f, field)
+        missing = [n for n in range(1, reg.part_count + 1) if n not in reg.parts]
+        listed = ", ".join(str(n) for n in missing[:10]) + (" ..." if len(missing) > 10 else "")
+        detail = f" (parts never uploaded: {listed})" if missing else ""
+        raise _not_uploaded(job, f, field, detail)
 
 
 def resolve_complete_body(
@@ -197,7 +207,7 @@ def resolve_complete_body(
         field = f"multipartUploads[{i}]"
         f = file_for(entry.documentId, f"{field}.documentId")
         reg = registration(storage, job, entry.documentId, f"{field}.documentId")
-        _check_multipart(job, f, reg, entry, field)
+        _check_multipart(storage, job, f, reg, entry, field)
         chosen.setdefault(f.id, (f, field))
 
     both = [field for fid, (_, field) in chosen.items() if fid in failed]

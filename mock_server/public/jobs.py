@@ -16,8 +16,6 @@ from statemachine import (
     InvalidTransition,
     Job,
     JobStatus,
-    Scenario,
-    UnknownScenario,
 )
 
 from ..contract.rules import (
@@ -31,13 +29,18 @@ from ..contract.rules import (
 from ..errors import (
     Conflict,
     TooManyRequests,
-    ValidationFailed,
     command_error,
     field_error,
+    json_bytes_response,
     json_response,
-    short,
 )
-from ..http.auth import JOB_ID_KEY, Principal, get_job_for, get_project_for
+from ..http.auth import (
+    JOB_GRACE_SECONDS,
+    JOB_ID_KEY,
+    Principal,
+    get_job_for,
+    get_project_for,
+)
 from ..http.body import read_json
 from ..http.endpoints import Endpoint, Param
 from ..http.idempotency import Idempotent, fingerprint, idempotency_key
@@ -49,13 +52,12 @@ from .models import (
     JobResponse,
     JobsResponse,
 )
-from .projects import READ, WRITE
+from .projects import READ, SCENARIO_HEADER, WRITE, scenario_header
 from .serialize import job_body, job_json
 
 __all__ = ["ENDPOINTS", "IDEMPOTENCY_HEADER", "SCENARIO_HEADER", "new_webhook_secret"]
 
 P = "/api/open/v1"
-SCENARIO_HEADER = "X-Mock-Scenario"
 _ROUTE_CREATE_JOB = "POST /projects/{projectId}/jobs"
 _PRIVATE_HOSTS = ("localhost", "127.", "10.", "192.168.", "0.", "[::1]", "::1")
 _WEBHOOK_URL = re.compile(WEBHOOK_URL_PATTERN)
@@ -87,20 +89,6 @@ def _check_webhook_url(url: str, *, strict: bool) -> None:
             )
 
 
-def _scenario_header(request: web.Request, state: MockState) -> Scenario | None:
-    name = request.headers.get(SCENARIO_HEADER)
-    if name is None:
-        return None
-    try:
-        return state.scenarios.get(name)
-    except UnknownScenario as exc:
-        raise ValidationFailed(
-            message=f"unknown scenario {short(name, 64)!r} in {SCENARIO_HEADER}; known "
-            f"scenarios: {', '.join(exc.known)}",
-            details=[{"field": SCENARIO_HEADER, "message": f"known: {', '.join(exc.known)}"}],
-        ) from None
-
-
 def _job_status(state: MockState, job_id: str | None) -> str:
     job = state.engine.jobs.get(job_id) if job_id is not None else None
     return job.state if job is not None else "unknown"
@@ -113,7 +101,7 @@ async def create_job(request: web.Request, principal: Principal) -> web.Response
     body = await read_json(request, CreateJobRequest)
     if body.webhookUrl is not None:
         _check_webhook_url(body.webhookUrl, strict=state.config.strict_webhook_urls)
-    scenario = _scenario_header(request, state)
+    scenario = scenario_header(request, state)
     idem = Idempotent(
         state.idempotency,
         principal.org,
@@ -180,7 +168,11 @@ async def create_job(request: web.Request, principal: Principal) -> web.Response
 async def list_jobs(request: web.Request, principal: Principal) -> web.Response:
     state = request.app[STATE_KEY]
     project = get_project_for(request, principal, request.match_info["projectId"])
-    return json_response({"jobs": [job_json(state, j) for j in reversed(project.jobs)]})
+    # jobs gone 24 h past their expiresAt (GET /jobs/{jobId} answers job_expired) are not listed
+    gone = state.engine.now - JOB_GRACE_SECONDS
+    return json_response(
+        {"jobs": [job_json(state, j) for j in reversed(project.jobs) if j.expires_at > gone]}
+    )
 
 
 async def get_job(request: web.Request, principal: Principal) -> web.Response:
@@ -204,7 +196,7 @@ async def get_job(request: web.Request, principal: Principal) -> web.Response:
                     fields={"retryAfterSeconds": finding.facts["wait"]},
                 )
     seen.polled(now, status=job.state)
-    return web.Response(body=job_body(state, job), content_type="application/json")
+    return json_bytes_response(job_body(state, job))
 
 
 def _record(state: MockState, principal: Principal, job: Job, finding: Finding) -> None:

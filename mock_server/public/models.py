@@ -7,7 +7,7 @@ these) and feed the OpenAPI document.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.config import JsonDict
@@ -17,14 +17,23 @@ from ..http.body import JsonInt
 __all__ = [
     "CLASSIFICATIONS",
     "WEBHOOK_URL_PATTERN",
+    "ArtifactModel",
     "Billing",
+    "BoxModel",
     "Classification",
     "CompleteUploadsRequest",
     "CreateJobRequest",
     "CreateProjectRequest",
     "DirectUpload",
     "DirectUploadRecord",
+    "DocEntityModel",
+    "DocEntityResponse",
+    "DocsListResponse",
+    "FacetModel",
     "FailedUpload",
+    "FileEntityModel",
+    "FileEntityResponse",
+    "FilesListResponse",
     "FormFileMetadata",
     "FormMetadata",
     "FormUpload",
@@ -39,24 +48,49 @@ __all__ = [
     "JobsResponse",
     "MultipartPart",
     "MultipartUpload",
+    "PageInfo",
     "PartInstruction",
+    "PartModel",
+    "ProductModel",
     "ProjectCreateResponse",
     "ProjectModel",
     "ProjectResponse",
     "ProjectRuntime",
     "ProjectsResponse",
+    "RegionEntityModel",
+    "RegionEntityResponse",
+    "RegionsListResponse",
     "RegisterFile",
     "RegisterUploadsRequest",
     "RegisterUploadsResponse",
+    "RelatedSectionModel",
+    "RequirementModel",
+    "ResultDoc",
     "ResultDocument",
     "ResultError",
+    "ResultEvidence",
     "ResultJob",
     "ResultJobError",
+    "ResultOutlineSection",
     "ResultResponse",
+    "ResultSheet",
+    "ResultSpecification",
     "ResultUsage",
+    "ResultWarningModel",
+    "SectionEntityModel",
+    "SectionEntityResponse",
+    "SectionFacetModel",
+    "SectionsListResponse",
+    "SheetEntityModel",
+    "SheetEntityResponse",
+    "SheetsListResponse",
+    "SpecificationEntityModel",
+    "SpecificationEntityResponse",
+    "SpecificationsListResponse",
     "UploadContentRequest",
     "UploadContentResponse",
     "UploadInstruction",
+    "WarningModel",
 ]
 
 CLASSIFICATIONS = ("plans", "specifications", "documents", "addenda", "mixed", "other")
@@ -117,9 +151,18 @@ class MultipartPart(_Request):
 
 
 class MultipartUpload(_Request):
+    """The docs' entry is `{documentId, uploadId, uploadToken}`; a part list, where a client
+    sends one, is checked against the parts storage returned (the mock knows which it stored)."""
+
     documentId: str
     uploadId: str
-    parts: list[MultipartPart] = Field(default_factory=list)
+    uploadToken: str | None = Field(
+        None, description="the registration's uploadToken; checked when given"
+    )
+    parts: list[MultipartPart] | None = Field(
+        None,
+        description="optional (not in Plangrep's docs): each listed part's ETag is checked",
+    )
 
 
 class FailedUpload(_Request):
@@ -226,7 +269,10 @@ class JobsResponse(BaseModel):
 
 class ProjectRuntime(BaseModel):
     status: Literal["starting", "running"]
-    upgradeStatus: None
+    upgradeStatus: Literal["none", "in_progress"] = Field(
+        description="none, as the API reference shows; in_progress while a runtime upgrade "
+        "runs (a scenario's project_upgrade); the project stays usable"
+    )
 
 
 class ProjectModel(BaseModel):
@@ -391,6 +437,276 @@ class ResultUsage(BaseModel):
     creditsDebited: int
 
 
+# --------------------------------------------------------------------------- entities
+
+
+class ArtifactModel(BaseModel):
+    type: Literal["thumbnail", "extracted_json", "vector_crop"]
+    url: str = Field(description="the artifact route of the job or project, with its path=")
+
+
+class BoxModel(BaseModel):
+    left: float = Field(ge=0, le=1)
+    top: float = Field(ge=0, le=1)
+    right: float = Field(ge=0, le=1)
+    bottom: float = Field(ge=0, le=1)
+
+
+class FileEntityModel(_Response):
+    fileId: str
+    fileName: str
+    classification: str | None
+    status: str
+    pageCount: int
+    artifacts: list[ArtifactModel] | None = Field(None, description="left out with compact")
+
+
+class SheetEntityModel(_Response):
+    sheetId: str
+    fileId: str
+    fileName: str
+    pageNumber: int = Field(ge=1)
+    sheetNumber: str | None
+    sheetName: str
+    sheetDisplayName: str
+    artifacts: list[ArtifactModel] | None = Field(None, description="left out with compact")
+
+
+class RegionEntityModel(_Response):
+    regionId: str
+    sheetId: str
+    fileId: str
+    fileName: str
+    pageNumber: int = Field(ge=1)
+    sheetNumber: str | None
+    regionType: str = Field(description="defined by the mock: what regionType filters on")
+    drawingType: str = Field(description="defined by the mock: the sheet's drawing type")
+    layoutType: str = Field(description="defined by the mock: what layoutType filters on")
+    label: str
+    text: str = Field(description='"" when the region has no text')
+    displayBox: BoxModel
+    titleBox: BoxModel | None
+    artifacts: list[ArtifactModel] | None = Field(None, description="left out with compact")
+
+
+class FacetModel(_Response):
+    facetId: str
+    facetKey: str
+    facetKind: str
+    facetLabel: str
+    coverageKind: str
+    text: str = Field(max_length=50_000)
+    pageStart: int
+    pageEnd: int
+
+
+class SpecificationEntityModel(_Response):
+    specificationId: str
+    fileId: str
+    fileName: str
+    sectionNumber: str
+    sectionTitle: str
+    pageStart: int
+    pageEnd: int
+    facets: list[FacetModel]
+    artifacts: list[ArtifactModel] | None = Field(None, description="left out with compact")
+
+
+class RequirementModel(_Response):
+    label: str
+    text: str
+    pageNumber: int
+
+
+class PartModel(_Response):
+    label: str
+    title: str
+    text: str
+    pageStart: int
+    pageEnd: int
+
+
+class ProductModel(_Response):
+    name: str
+    description: str
+    requirements: list[str]
+
+
+class RelatedSectionModel(BaseModel):
+    sectionNumber: str
+    title: str
+
+
+class WarningModel(BaseModel):
+    code: str
+    message: str
+
+
+class SectionFacetModel(_Response):
+    facetId: str
+    facetKey: str
+    facetKind: str
+    facetLabel: str
+    coverageKind: str
+    facetText: str
+    requirements: list[RequirementModel]
+    pageStart: int
+    pageEnd: int
+
+
+class SectionEntityModel(_Response):
+    sectionId: str
+    specId: str
+    sectionNumber: str
+    title: str
+    pageStart: int
+    pageEnd: int
+    text: str
+    textLength: int
+    parts: list[PartModel]
+    products: list[ProductModel]
+    submittals: list[RequirementModel]
+    references: list[RequirementModel]
+    relatedSections: list[RelatedSectionModel]
+    qualityRequirements: list[RequirementModel]
+    executionRequirements: list[RequirementModel]
+    warnings: list[WarningModel]
+    facets: list[SectionFacetModel]
+    artifacts: list[ArtifactModel] | None = Field(None, description="left out with compact")
+
+
+class DocEntityModel(_Response):
+    docId: str
+    fileId: str
+    fileName: str
+    docType: str
+    status: str
+    artifacts: list[ArtifactModel] | None = Field(None, description="left out with compact")
+
+
+class PageInfo(BaseModel):
+    startCursor: str | None
+    endCursor: str | None
+    hasPreviousPage: bool
+    hasNextPage: bool
+
+
+class _ListEnvelope(BaseModel):
+    total: int = Field(ge=0, description="every entity that passes the filters")
+    limit: int = Field(ge=1, le=500)
+    cursor: str | None = Field(description="the cursor of this request, echoed")
+    nextCursor: str | None = Field(description="null on the last page")
+    returnedCount: int = Field(ge=0)
+    hasMore: bool
+    pageInfo: PageInfo
+
+
+class FilesListResponse(_ListEnvelope):
+    files: list[FileEntityModel]
+
+
+class SheetsListResponse(_ListEnvelope):
+    sheets: list[SheetEntityModel]
+
+
+class RegionsListResponse(_ListEnvelope):
+    regions: list[RegionEntityModel]
+
+
+class SpecificationsListResponse(_ListEnvelope):
+    specifications: list[SpecificationEntityModel]
+
+
+class SectionsListResponse(_ListEnvelope):
+    sections: list[SectionEntityModel]
+
+
+class DocsListResponse(_ListEnvelope):
+    docs: list[DocEntityModel]
+
+
+class FileEntityResponse(BaseModel):
+    file: FileEntityModel
+
+
+class SheetEntityResponse(BaseModel):
+    sheet: SheetEntityModel
+
+
+class RegionEntityResponse(BaseModel):
+    region: RegionEntityModel
+
+
+class SpecificationEntityResponse(BaseModel):
+    specification: SpecificationEntityModel
+
+
+class SectionEntityResponse(BaseModel):
+    section: SectionEntityModel
+
+
+class DocEntityResponse(BaseModel):
+    doc: DocEntityModel
+
+
+# --------------------------------------------------------------------------- result elements
+
+
+class ResultSheet(_Response):
+    sheetId: str
+    sheetNumber: str | None
+    sheetName: str
+    sheetDisplayName: str
+    pageNumber: int
+    drawingType: str
+    discipline: str
+    artifacts: list[ArtifactModel]
+
+
+class ResultOutlineSection(BaseModel):
+    sectionId: str
+    sectionNumber: str
+    title: str
+    pageStart: int
+    pageEnd: int
+    outlineOnly: bool = Field(description="an outline-only heading (1.0): no section read")
+
+
+class ResultSpecification(SpecificationEntityModel):
+    sections: list[ResultOutlineSection] = Field(description="defined by the mock: the outline")
+
+
+class ResultDoc(_Response):
+    docId: str
+    docType: str
+    title: str
+    status: str
+    pageStart: int
+    pageEnd: int
+    artifacts: list[ArtifactModel]
+
+
+class ResultEvidence(_Response):
+    id: str
+    type: Literal["region"]
+    regionType: str
+    text: str
+    regionId: str
+    sheetId: str
+    documentId: str
+    fileName: str
+    pageNumber: int
+    sheetNumber: str | None
+
+
+class ResultWarningModel(BaseModel):
+    code: str = Field(description="sheet_number_not_detected or section_incomplete (mock)")
+    message: str
+    documentId: str
+    fileName: str
+    pageNumber: int | None
+
+
 class ResultDocument(BaseModel):
     documentId: str
     fileName: str
@@ -402,10 +718,14 @@ class ResultDocument(BaseModel):
     successfulPageCount: int
     failedPageCount: int
     error: ResultJobError | None
-    artifacts: list[Any]
-    sheets: list[Any]
-    specifications: list[Any] | None = Field(description="[] for specifications and mixed")
-    docs: list[Any] | None = Field(description="[] for documents, addenda and mixed")
+    artifacts: list[ArtifactModel]
+    sheets: list[ResultSheet]
+    specifications: list[ResultSpecification] | None = Field(
+        description="a list for specifications and mixed files, else null"
+    )
+    docs: list[ResultDoc] | None = Field(
+        description="a list for documents, addenda and mixed files, else null"
+    )
 
 
 class ResultError(BaseModel):
@@ -421,7 +741,7 @@ class ResultResponse(BaseModel):
     job: ResultJob
     usage: ResultUsage
     documents: list[ResultDocument]
-    evidence: list[Any]
-    warnings: list[Any]
+    evidence: list[ResultEvidence]
+    warnings: list[ResultWarningModel]
     errors: list[ResultError]
     generatedAt: str

@@ -4,29 +4,47 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from statemachine import CommandRejected
+from statemachine import CommandRejected, Scenario, UnknownScenario
 
-from ..errors import Conflict, json_response
+from ..errors import Conflict, ValidationFailed, json_response, short
 from ..http.auth import Principal, get_project_for
 from ..http.body import read_json
 from ..http.endpoints import Endpoint, Param
 from ..http.pagination import CURSOR_PARAM, LIMIT_PARAM, list_key, paginate, parse_limit
-from ..state import STATE_KEY
+from ..state import STATE_KEY, MockState
 from .models import CreateProjectRequest, ProjectCreateResponse, ProjectResponse, ProjectsResponse
 from .serialize import charge_json, project_json
 
-__all__ = ["ENDPOINTS", "READ", "WRITE"]
+__all__ = ["ENDPOINTS", "READ", "SCENARIO_HEADER", "WRITE", "scenario_header"]
 
 READ = "jobs:read"
 WRITE = "jobs:write"
 P = "/api/open/v1"
+SCENARIO_HEADER = "X-Mock-Scenario"
+
+
+def scenario_header(request: web.Request, state: MockState) -> Scenario | None:
+    """The scenario named by `X-Mock-Scenario` (None without the header); 422 for an unknown
+    name, listing the known ones."""
+    name = request.headers.get(SCENARIO_HEADER)
+    if name is None:
+        return None
+    try:
+        return state.scenarios.get(name)
+    except UnknownScenario as exc:
+        raise ValidationFailed(
+            message=f"unknown scenario {short(name, 64)!r} in {SCENARIO_HEADER}; known "
+            f"scenarios: {', '.join(exc.known)}",
+            details=[{"field": SCENARIO_HEADER, "message": f"known: {', '.join(exc.known)}"}],
+        ) from None
 
 
 async def create_project(request: web.Request, principal: Principal) -> web.Response:
     body = await read_json(request, CreateProjectRequest)
     state = request.app[STATE_KEY]
+    scenario = scenario_header(request, state)
     try:
-        project, charge = state.engine.create_project(principal.org, body.name)
+        project, charge = state.engine.create_project(principal.org, body.name, scenario=scenario)
     except CommandRejected as exc:
         raise Conflict(code=exc.code, message=str(exc), current_status=exc.status) from None
     return json_response(
@@ -62,6 +80,13 @@ ENDPOINTS = [
         "POST", P + "/projects", create_project, "createProject",
         "Create a project (charges credits)", 202, ProjectCreateResponse, scope=WRITE,
         errors=(409,), body=CreateProjectRequest, body_kind="json", body_required=True,
+        headers=(
+            Param(
+                SCENARIO_HEADER,
+                "The mock's scenario for this project: its provisioning delay and runtime "
+                "upgrade (not part of Plangrep)",
+            ),
+        ),
     ),
     Endpoint(
         "GET", P + "/projects", list_projects, "listProjects",

@@ -20,7 +20,7 @@ from statemachine import Job
 from ..content import build_result
 from ..contract.rules import judge_result
 from ..errors import Conflict, json_response
-from ..http.auth import Principal, get_job_for
+from ..http.auth import Principal, get_job_for, require_unexpired
 from ..http.endpoints import Endpoint
 from ..state import STATE_KEY
 from .models import ResultResponse
@@ -73,6 +73,7 @@ async def get_job_result(request: web.Request, principal: Principal) -> web.Resp
     """GET /api/open/v1/jobs/{jobId}/result (scope jobs:read)."""
     state = request.app[STATE_KEY]
     job = get_job_for(request, principal, request.match_info["jobId"])
+    require_unexpired(state.engine.now, job, "its result")
     finding = judge_result(job.state)
     if finding is not None:
         state.violations.record(

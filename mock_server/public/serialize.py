@@ -115,7 +115,11 @@ def project_json(state: MockState, project: Project) -> dict[str, Any]:
         "name": project.name,
         "projectKind": "open_api",
         "status": project.state,
-        "runtime": {"status": "running" if ready else "starting", "upgradeStatus": None},
+        "runtime": {
+            "status": "running" if ready else "starting",
+            # "none" as the API reference shows; "in_progress" while a scenario's upgrade runs
+            "upgradeStatus": project.upgrade_status(state.engine.now),
+        },
         "createdAt": format_time(project.created_at),
         "updatedAt": format_time(project.updated_at),
     }
@@ -124,12 +128,10 @@ def project_json(state: MockState, project: Project) -> dict[str, Any]:
 def job_body(state: MockState, job: Job) -> bytes:
     """`{"job": Job}` serialized, reused while nothing the Job object shows has changed (a poll
     of a job between two of its changes costs a dictionary lookup, not a serialization)."""
-    key = (
-        job.gen,
-        job.updated_at,
-        state.engine.progress(job),
-        tuple(f.status for f in job.files),
-    )
+    # the engine bumps `version` on every change the Job object shows; a processing run's
+    # pages (and with them its credits) move with the clock between changes
+    run = job.proc
+    key: object = job.version if run is None else (job.version, run.pages_run(state.engine.now))
     cached = state.job_json_cache.get(job.id)
     if cached is not None and cached[0] == key:
         return cached[1]

@@ -1,4 +1,5 @@
-"""Signed storage: URL signing (pure), the store of registrations, and its routes."""
+"""Signed storage: URL signing (pure), the store of registrations and download tokens, and its
+routes."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ from .store import (
     DEFAULT_MULTIPART_THRESHOLD,
     DEFAULT_PART_SIZE,
     DEFAULT_UPLOAD_URL_TTL,
+    DOWNLOAD_TOKEN_TTL,
     MAX_PARTS,
     STORAGE_PREFIX,
+    DownloadToken,
+    DownloadTokens,
     PartRecord,
     Registration,
     Storage,
@@ -25,8 +29,11 @@ __all__ = [
     "DEFAULT_MULTIPART_THRESHOLD",
     "DEFAULT_PART_SIZE",
     "DEFAULT_UPLOAD_URL_TTL",
+    "DOWNLOAD_TOKEN_TTL",
     "MAX_PARTS",
     "STORAGE_PREFIX",
+    "DownloadToken",
+    "DownloadTokens",
     "PartRecord",
     "Registration",
     "Signer",

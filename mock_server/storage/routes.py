@@ -28,7 +28,7 @@ from ..errors import (
     json_response,
     short,
 )
-from ..http.auth import JOB_ID_KEY
+from ..http.auth import JOB_ID_KEY, require_unexpired
 from ..http.body import read_chunk
 from ..http.endpoints import Endpoint, Param
 from ..public.models import ResultResponse
@@ -393,14 +393,22 @@ async def put_part(request: web.Request) -> web.Response:
 async def get_result(request: web.Request) -> web.Response:
     """GET /_mock/storage/results/{jobId}?token=: the job's v1 result, as at GET /result."""
     state, _ = _state_and_storage(request)
-    _verify(request, state, _RENEW_RESULT)
     job_id = request.match_info["jobId"]
     request[JOB_ID_KEY] = job_id
     job = state.engine.jobs.get(job_id)
+    now = state.engine.now
+    try:
+        _verify(request, state, _RENEW_RESULT)
+    except Forbidden as exc:
+        # a result URL lives as long as its job: past expiresAt the answer is the job's expiry
+        if exc.code == "token_expired" and job is not None:
+            require_unexpired(now, job, "its result (resultUrl)")
+        raise
     if job is None:
         raise NotFound(
             code="job_not_found", message=f"no job {short(job_id)} (the mock was reset?)"
         )
+    require_unexpired(now, job, "its result (resultUrl)")
     require_result(job)
     return json_response(result_document(state, job))
 

@@ -1,8 +1,9 @@
 """The mock's signed storage: registrations, upload and part URLs, result URLs (API.md part B,
-"signed storage URLs"). Plangrep hands out pre-signed storage URLs; the mock points them at itself
-under `/_mock/storage/...`. A storage request carries its token in the URL, never a bearer key
-(`signing.py`); an `uploadToken` (`upt_...`) proves a document's registration: it does not
-expire and is checked by the base64 content route and by complete (`directUploads`).
+"signed storage URLs"), and artifact download tokens (single use, 5 virtual minutes). Plangrep
+hands out pre-signed storage URLs; the mock points them at itself under `/_mock/storage/...`. A
+storage request carries its token in the URL, never a bearer key (`signing.py`); an
+`uploadToken` (`upt_...`) proves a document's registration: it does not expire and is checked
+by the base64 content route and by complete (`directUploads`, `multipartUploads`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import math
+import secrets
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -28,8 +30,11 @@ __all__ = [
     "DEFAULT_MULTIPART_THRESHOLD",
     "DEFAULT_PART_SIZE",
     "DEFAULT_UPLOAD_URL_TTL",
+    "DOWNLOAD_TOKEN_TTL",
     "MAX_PARTS",
     "STORAGE_PREFIX",
+    "DownloadToken",
+    "DownloadTokens",
     "PartRecord",
     "Registration",
     "Storage",
@@ -46,6 +51,8 @@ DEFAULT_MULTIPART_THRESHOLD = 5_000_000_000  # files declared over 5 GB get mult
 DEFAULT_PART_SIZE = 100_000_000  # 100 MB parts
 DEFAULT_UPLOAD_URL_TTL = 3600.0  # virtual seconds an upload or part URL stays valid
 MAX_PARTS = 10_000
+DOWNLOAD_TOKEN_TTL = 300.0  # virtual seconds an artifact download token stays valid
+_KEEP_TOKENS = 10_000  # beyond this, tokens past their expiry are forgotten when one is issued
 
 UploadMode = Literal["direct_put", "multipart"]
 
@@ -163,13 +170,56 @@ class Registration:
 # --------------------------------------------------------------------------- the store
 
 
+@dataclass(slots=True)
+class DownloadToken:
+    """A short-lived, single-use credential for one artifact: of a job's result (`scope` job)
+    or of a project's entities (`scope` project)."""
+
+    token: str
+    scope: Literal["job", "project"]
+    owner_id: str  # the job's or the project's id
+    path: str
+    expires_at: float
+    used_at: float | None = None
+
+
+class DownloadTokens:
+    """Issued artifact download tokens (`GET|HEAD /artifact-downloads/{token}`). How Plangrep
+    issues them is not documented; the mock issues them through its control API."""
+
+    def __init__(self, ttl: float = DOWNLOAD_TOKEN_TTL) -> None:
+        self.ttl = ttl
+        self._tokens: dict[str, DownloadToken] = {}
+
+    def issue(
+        self, scope: Literal["job", "project"], owner_id: str, path: str, now: float
+    ) -> DownloadToken:
+        if len(self._tokens) >= _KEEP_TOKENS:
+            self._tokens = {k: t for k, t in self._tokens.items() if t.expires_at >= now}
+        token = DownloadToken(
+            "adt_" + secrets.token_urlsafe(24), scope, owner_id, path, now + self.ttl
+        )
+        self._tokens[token.token] = token
+        return token
+
+    def get(self, token: str) -> DownloadToken | None:
+        return self._tokens.get(token)
+
+    def __len__(self) -> int:
+        return len(self._tokens)
+
+    def clear(self) -> None:
+        self._tokens.clear()
+
+
 class Storage:
-    """Signing keys, registrations and the origin the signed URLs point at."""
+    """Signing keys, registrations, download tokens and the origin the signed URLs point at."""
 
     def __init__(self, settings: StorageSettings | None = None, key: bytes | None = None) -> None:
         self.settings = settings or StorageSettings()
         self.signer = Signer(key)
         self.registrations: dict[str, Registration] = {}  # by document id
+        self.downloads = DownloadTokens()
         self.origin: str | None = None
 
     def upload_token(self, job_id: str, document_id: str) -> str:
@@ -280,3 +330,4 @@ class Storage:
 
     def clear(self) -> None:
         self.registrations.clear()
+        self.downloads.clear()

@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from benchmarks import run as bench_run
 from benchmarks.loadgen import parse_wrk
-from benchmarks.targets import make_bare_app, make_minimal_app
+from benchmarks.targets import make_bare_app, make_bare_list_app, make_minimal_app
 
 WRK_OUT = """Running 5s test @ http://127.0.0.1:4000/api/open/v1/jobs/job_x
   1 threads and 32 connections
@@ -115,8 +115,9 @@ def test_json_output_has_exactly_the_table_keys_issue_7_first_and_unchanged(
     assert list(data) == list(bench_run.KEYS)
     assert list(data)[: len(ISSUE_7_KEYS)] == ISSUE_7_KEYS
     assert set(ISSUE_19_KEYS) <= set(data)
-    # issues 14, 15, 16 and 18
+    # issues 13, 14, 15, 16 and 18
     later = {
+        "entity_list_ratio_vs_bare",
         "source_search_p99_ms",
         "workflow_examples_per_s",
         "check_cli_seconds_per_example",
@@ -150,10 +151,39 @@ def test_goals_compare_the_right_way_round() -> None:
     assert not g["transition_ratio_vs_transitions"].met(1.6)
     assert g["simulate_jobs_per_s"].met(None) is None
     assert g["source_search_p99_ms"].met(20) and not g["source_search_p99_ms"].met(20.1)
+    ratio = g["entity_list_ratio_vs_bare"]
+    assert ratio.met(0.8) and not ratio.met(0.79)
     assert g["poll_ratio_vs_wiremock_warm"].met(1.0)
     assert not g["poll_ratio_vs_wiremock_warm"].met(0.78)
     assert g["poll_p99_ratio_vs_wiremock_warm"].met(1.0)
     assert not g["poll_p99_ratio_vs_wiremock_warm"].met(1.1)
+
+
+LIST_BODY: dict[str, Any] = {"total": 1, "sheets": [{"sheetId": "sheet_a"}]}
+
+
+@pytest.mark.parametrize("encoded", [False, True])
+@pytest.mark.parametrize(
+    ("path", "headers", "status"),
+    [
+        ("/api/open/v1/projects/proj_a/sheets", {"Authorization": "Bearer key_1"}, 200),
+        ("/api/open/v1/projects/proj_a/sheets", {}, 401),
+        ("/api/open/v1/projects/proj_a/sheets", {"Authorization": "Bearer other"}, 401),
+        ("/api/open/v1/projects/proj_b/sheets", {"Authorization": "Bearer key_1"}, 404),
+    ],
+)
+def test_bare_list_baseline_checks_the_key_and_the_project(
+    path: str, headers: dict[str, str], status: int, encoded: bool
+) -> None:
+    async def get() -> tuple[int, dict[str, Any]]:
+        app = make_bare_list_app(LIST_BODY, "key_1", "proj_a", encoded=encoded)
+        async with TestClient(TestServer(app)) as client:
+            resp = await client.get(path, headers=headers)
+            return resp.status, await resp.json()
+
+    got, body = asyncio.run(get())
+    assert got == status
+    assert (body == LIST_BODY) if status == 200 else ("error" in body)
 
 
 def test_quick_notes_say_why_a_quick_figure_does_not_count(

@@ -331,3 +331,50 @@ def test_store_rebuilds_a_project_only_when_a_job_finishes() -> None:
     assert second is not first
     assert [f.file.file_name for f in second.files] == ["a.pdf", "b.pdf"]
     assert isinstance(second.files[1], FileEntity)
+
+
+def test_kept_bodies_are_returned_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    import mock_server.content.project as project_module
+
+    content = ProjectContent("proj_x", "x", [])
+    assert content.kept_body("a") is None
+    content.keep_body("a", b"1" * 10)
+    assert content.kept_body("a") == b"1" * 10
+    monkeypatch.setattr(project_module, "_KEPT_BODY_BYTES", 25)
+    content.keep_body("b", b"2" * 10)
+    assert content.kept_body("a") is not None and content.kept_body("b") is not None
+    content.keep_body("c", b"3" * 10)  # past 25 bytes together: the others are dropped
+    assert content.kept_body("a") is None and content.kept_body("b") is None
+    assert content.kept_body("c") == b"3" * 10
+
+
+def test_a_large_generation_is_followed_by_one_collection(monkeypatch: pytest.MonkeyPatch) -> None:
+    import mock_server.content.store as store_module
+
+    collections: list[int] = []
+    monkeypatch.setattr(store_module.gc, "collect", lambda: collections.append(1) or 0)
+    monkeypatch.setattr(store_module, "_COLLECT_AFTER_PAGES", 20)
+    small = finish([[("a.pdf", 500_000, "plans")]])  # 5 pages
+    store = ContentStore(1)
+    store.project(small.engine, small.project)
+    assert collections == []
+    big = finish([[("b.pdf", 2_500_000, "plans")]], seed=2)  # 25 pages
+    store.project(big.engine, big.project)
+    assert collections == [1]
+    store.project(big.engine, big.project)  # kept: nothing generated, nothing collected
+    assert collections == [1]
+
+
+def test_the_project_content_follows_its_jobs() -> None:
+    done = finish([[("a.pdf", 300_000, "plans")]])
+    store = ContentStore(1)
+    first = store.project(done.engine, done.project)
+    assert store.project(done.engine, done.project) is first
+    job = done.engine.create_job(done.project)
+    assert store.project(done.engine, done.project) is first  # a running job adds nothing
+    done.engine.add_files(job, [FileSpec("b.pdf", 200_000, classification="plans")])
+    done.engine.complete_uploads(job)
+    run_to_end(done.engine, job)
+    later = store.project(done.engine, done.project)
+    assert later is not first
+    assert [s.file.file_name for s in later.sheets] == ["a.pdf"] * 3 + ["b.pdf"] * 2

@@ -6,6 +6,7 @@ import asyncio
 import json
 import time
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -264,3 +265,36 @@ def test_client_errors_name_the_call(plangrep_mock: PlangrepMock) -> None:
     client = PlangrepClient(plangrep_mock.base_url, plangrep_mock.api_key)
     with pytest.raises(PlangrepApiError, match=r"GET /jobs/job_nope answered 404 job_not_found"):
         client.get_job("job_nope")
+
+
+EXAMPLE_PACK = str(Path(__file__).resolve().parents[2] / "fixtures" / "content" / "example.json")
+
+
+@pytest.mark.plangrep_mock(content_packs=[EXAMPLE_PACK])
+def test_content_packs_fix_the_content_of_files_by_name(plangrep_mock: PlangrepMock) -> None:
+    job = plangrep_mock.create_job(file_name="tower-a.pdf", content=b"x" * 300_000)
+    plangrep_mock.advance(600)
+    client = PlangrepClient(plangrep_mock.base_url, plangrep_mock.api_key)
+    assert client.get_job(job["id"])["status"] == "completed"
+    sheets = client.request("GET", f"/projects/{plangrep_mock.project_id}/sheets")["sheets"]
+    assert [s["sheetNumber"] for s in sheets] == ["A-101", "A-201", "S-101"]
+    regions = client.request("GET", f"/projects/{plangrep_mock.project_id}/regions")["regions"]
+    assert "Provide R-19 batt insulation at all exterior stud walls." in [
+        r["text"] for r in regions
+    ]
+
+
+def test_without_a_pack_the_same_file_gets_generated_content(plangrep_mock: PlangrepMock) -> None:
+    job = plangrep_mock.create_job(file_name="tower-a.pdf", content=b"x" * 300_000)
+    plangrep_mock.advance(600)
+    client = PlangrepClient(plangrep_mock.base_url, plangrep_mock.api_key)
+    assert client.get_job(job["id"])["status"] == "completed"
+    sheets = client.request("GET", f"/projects/{plangrep_mock.project_id}/sheets")["sheets"]
+    assert len(sheets) == 3 and [s["sheetNumber"] for s in sheets] != ["A-101", "A-201", "S-101"]
+
+
+def test_a_bad_content_pack_fails_the_fixture_naming_file_and_field(tmp_path: Any) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"files": [{"match": "a.pdf", "sheets": [{"sheetName": "x"}]}]}))
+    with pytest.raises(ValueError, match=r"bad\.json: files\.0\.sheets\.0\.sheetNumber"):
+        PlangrepMock(MockOptions(content_packs=(bad,))).start()

@@ -27,7 +27,7 @@ def test_project_create_is_202_with_billing_then_ready(server: Server) -> None:
     server.advance(5)
     got = server.api("GET", f"/projects/{body.project.id}").json()["project"]
     assert got["status"] == "ready"
-    assert got["runtime"] == {"status": "running", "upgradeStatus": None}
+    assert got["runtime"] == {"status": "running", "upgradeStatus": "none"}
     listed = server.api("GET", "/projects").json()["projects"]
     assert [p["id"] for p in listed] == [body.project.id]
     credits = server.control("GET", "/accounts/pgk_test_a/credits").json()

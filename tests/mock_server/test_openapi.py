@@ -67,7 +67,10 @@ def test_every_operation_documents_its_errors_and_refs_resolve(server: Server) -
             for status in errors:
                 content = op["responses"][status]["content"]["application/json"]
                 assert content["schema"] == {"$ref": "#/components/schemas/ErrorResponse"}
-            if path.startswith("/api/open/v1"):
+            if path.startswith("/api/open/v1/artifact-downloads/"):
+                # documented without a key: the download token is the credential
+                assert op["security"] == [] and not {"401", "403"} & errors, (method, path)
+            elif path.startswith("/api/open/v1"):
                 assert {"401", "403"} <= errors, (method, path)
                 assert "security" not in op
             elif path.startswith("/api/open-api/keys"):  # the app's session, not a bearer key
@@ -79,6 +82,8 @@ def test_every_operation_documents_its_errors_and_refs_resolve(server: Server) -
     assert schemes["session"] == {"type": "apiKey", "in": "cookie", "name": "plangrep_session"}
     search = doc["paths"]["/api/open/v1/projects/{projectId}/source-search"]["post"]
     assert "Retry-After" in search["responses"]["409"]["headers"]
+    downloads = doc["paths"]["/api/open/v1/artifact-downloads/{token}"]
+    assert set(downloads) == {"get", "head"}
     get_job = doc["paths"]["/api/open/v1/jobs/{jobId}"]["get"]["responses"]
     assert "Retry-After" in get_job["429"]["headers"]
     create = doc["paths"]["/api/open/v1/projects/{projectId}/jobs"]["post"]

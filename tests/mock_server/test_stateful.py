@@ -47,6 +47,7 @@ KEY = "pgk_model"
 OTHER = "pgk_intruder"
 START_CREDITS = 10_000
 TTL = 7 * 24 * 3600.0
+GRACE = 24 * 3600.0  # an expired job stays readable this long past expiresAt
 EDGES = {(src, event.value, dst.value) for event, srcs, dst in JOB_TRANSITIONS for src in srcs}
 
 
@@ -276,6 +277,14 @@ class HttpApiMachine(RuleBasedStateMachine):
     def mjob(self, job_id: str) -> ModelJob:
         return self.model.jobs[job_id]
 
+    def gone(self, r: requests.Response, m: ModelJob) -> bool:
+        """Whether the job is past expiresAt + 24 h: then every job route answers 404
+        job_expired (checked here)."""
+        if self.model.now < m.created + TTL + GRACE:
+            return False
+        self.expect_error(r, 404, "job_expired")
+        return True
+
     def expect_error(self, r: requests.Response, status: int, code: str) -> None:
         assert r.status_code == status, (r.status_code, r.text, code)
         assert r.json()["error"]["code"] == code
@@ -353,6 +362,8 @@ class HttpApiMachine(RuleBasedStateMachine):
             ("file0", ("f.pdf", b"x" * size, "application/pdf")),
         ])  # fmt: skip
         m = self.mjob(job)
+        if self.gone(r, m):
+            return
         if m.status == "provisioning":
             self.expect_error(r, 409, "job_not_ready")
         elif m.status not in ("awaiting_uploads", "uploading"):
@@ -369,6 +380,8 @@ class HttpApiMachine(RuleBasedStateMachine):
     def complete(self, job: str) -> None:
         r = self.call("POST", f"/jobs/{job}/uploads/complete", json={})
         m = self.mjob(job)
+        if self.gone(r, m):
+            return
         if m.status == "awaiting_uploads":
             self.expect_error(r, 409, "no_documents")
         elif m.status == "provisioning":
@@ -382,6 +395,8 @@ class HttpApiMachine(RuleBasedStateMachine):
     @rule(job=jobs)
     def get(self, job: str) -> None:
         r = self.call("GET", f"/jobs/{job}")
+        if self.gone(r, self.mjob(job)):
+            return
         assert r.status_code == 200
         self.check_job(r.json()["job"])
 
@@ -389,6 +404,8 @@ class HttpApiMachine(RuleBasedStateMachine):
     def resume(self, job: str) -> None:
         r = self.call("POST", f"/jobs/{job}/resume")
         m = self.mjob(job)
+        if self.gone(r, m):
+            return
         if m.status != "blocked_insufficient_credits":
             self.expect_error(r, 409, "job_not_blocked")
         else:
@@ -400,6 +417,8 @@ class HttpApiMachine(RuleBasedStateMachine):
     def cancel(self, job: str) -> None:
         r = self.call("POST", f"/jobs/{job}/cancel")
         m = self.mjob(job)
+        if self.gone(r, m):
+            return
         if m.status in TERMINAL_STATUSES:
             self.expect_error(r, 409, "job_not_cancellable")
             return

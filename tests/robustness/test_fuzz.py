@@ -15,23 +15,27 @@ the fuzzing key.
 
 Generated ids are mostly random strings that only ever reach the 404 branches, so two in three
 are swapped (deterministically, from the generated value) for real objects of the fuzzing
-key's organisation: a ready project, jobs in several statuses, a document, webhook deliveries.
+key's organisation: a ready project, jobs in several statuses, a document, webhook deliveries,
+the entities a finished job extracted and a download token for one of its artifacts.
 Destructive control operations are kept sensible: `POST /_mock/reset` is followed by rebuilding
 those objects, a fault added through `POST /_mock/faults` is removed right after (an injected
 500 is the fault doing its job), and `POST /_mock/keys/{apiKey}/revoke` never gets the fuzzing
 key itself.
 
 `positive_data_acceptance` (a schema-valid request must not get a 4xx other than 401, 403, 404,
-409, 429) has two exceptions, both for rules no JSON Schema of a single request can state, and
-both covered by `test_bad_input.py` instead: the form upload (`uploadFiles`), whose acceptance
-depends on its bytes (a metadata `sha256` must be the digest of the part it names) and on which
-parts were sent (`partName` must name one); 422 `limit_exceeded`, API.md's answer when a job
-would hold more than 100 files or 10,000,000,000 declared bytes counting the files it has;
-400 `invalid_cursor` for a list cursor the list never handed out (only issued cursors are valid);
-and a workspace key's `expiresAt` that is a valid date-time but not in the future (the future
-moves with the virtual clock). `ensure_resource_availability` (a resource just created must not
-be 404) is excused for a 404 that names another resource than the one created: source text of a
-new project answers 404 `source_not_found` for the generated `sourceCatalogUri` in its body.
+409, 429) has exceptions, all for rules no JSON Schema of a single request can state, each
+covered by its own tests instead (`test_bad_input.py`, tests/mock_server, tests/search): the form
+upload (`uploadFiles`), whose acceptance depends on its bytes (a metadata `sha256` must be the
+digest of the part it names) and on which parts were sent (`partName` must name one); 422
+`limit_exceeded`, API.md's answer when a job would hold more than 100 files or 10,000,000,000
+declared bytes counting the files it has; 400 `invalid_cursor` for a list cursor the list never
+handed out (only issued cursors are valid); a workspace key's `expiresAt` that is a valid
+date-time but not in the future (the future moves with the virtual clock); and 410
+`download_token_used` / `download_token_expired` for an artifact download token an earlier
+request spent, or that outlived its 5 minutes (the docs: later uses are a 4xx).
+`ensure_resource_availability` (a resource just created must not be 404) is excused for a 404
+that names another resource than the one created: source text of a new project answers 404
+`source_not_found` for the generated `sourceCatalogUri` in its body.
 
 One operation is left out: `GET /_mock/ui/events`, the dashboard's live feed, is a stream that
 never ends (server-sent events), so every call would wait for the request timeout;
@@ -118,12 +122,24 @@ class Pool:
         api.complete(done)
         api.advance(30)
         deliveries = api.control("GET", "/webhooks/deliveries").json().get("deliveries", [])
+        # what `done` extracted: its file and docs (an unclassified file holds docs), and a
+        # download token for one of its artifacts (a fresh one per rebuild: a GET spends it)
+        files = api.api("GET", f"/projects/{pid}/files").json().get("files", [])
+        entities = api.api("GET", f"/projects/{pid}/docs").json().get("docs", [])
+        tokens = []
+        if entities:
+            url = entities[0]["artifacts"][0]["url"]
+            body = {"projectId": pid, "path": url.split("path=", 1)[1]}
+            tokens = [api.control("POST", "/artifact-downloads", json=body).json()["token"]]
         self.values = {
             "projectId": [pid],
             "jobId": [fresh, uploading, running, blocked, done],
             "documentId": docs,
             "deliveryId": [d["id"] for d in deliveries][-4:],
             "apiKey": [FUZZ_KEY, VICTIM_KEY],
+            "fileId": [f["fileId"] for f in files],
+            "docId": [d["docId"] for d in entities][:4],
+            "token": tokens,
             "keyId": [key_id],
         }
 
@@ -187,6 +203,9 @@ _UNSTATABLE = {
     (422, "limit_exceeded"),
     # a cursor is valid only as the list that issued it handed it out
     (400, "invalid_cursor"),
+    # a download token downloads once and for 5 minutes (the docs: later uses are 4xx)
+    (410, "download_token_used"),
+    (410, "download_token_expired"),
 }
 
 
@@ -199,6 +218,10 @@ def _unstatable(check: str, recorder: Any, case_id: str) -> bool:
     response = interaction.response if interaction is not None else None
     if response is None:
         return False
+    case = recorder.cases[case_id].value
+    if case.method.upper() == "HEAD" and response.status_code == 410:
+        # a HEAD answer has no body to name its code: a download token spent or expired
+        return bool(case.operation.path == "/api/open/v1/artifact-downloads/{token}")
     try:
         error = json.loads(response.content or b"{}").get("error", {})
     except ValueError:

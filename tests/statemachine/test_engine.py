@@ -13,6 +13,7 @@ from statemachine import (
     Job,
     Project,
     ProjectCharge,
+    ProjectUpgrade,
     TransitionRecord,
     format_time,
     job_edges,
@@ -432,3 +433,73 @@ def test_finished_file_counts_are_the_page_breakdown(
         (p.successful_pages, p.failed_pages) for p in parts
     ]
     assert sum(f.successful_pages for f in job.files) == job.successful_pages == job.page_count
+
+
+# --------------------------------------------------------------------------- failed uploads
+
+
+def test_a_failed_upload_makes_the_job_end_completed_with_errors(
+    engine: Engine, project: Project
+) -> None:
+    job = engine.create_job(project)
+    ok, bad = engine.add_files(job, [FileSpec("a.pdf", 10), FileSpec("b.pdf", 10)])
+    engine.complete_uploads(job, failed=[(bad, "disk full")])
+    run_to_rest(engine, job)
+    assert job.state == "completed_with_errors"
+    assert (ok.status, bad.status) == ("completed", "failed")
+    assert bad.error == ("upload_failed", "disk full")
+    assert job.error is None
+
+
+def test_without_failed_uploads_the_same_job_completes(engine: Engine, project: Project) -> None:
+    job = engine.create_job(project)
+    engine.add_files(job, [FileSpec("a.pdf", 10), FileSpec("b.pdf", 10)])
+    engine.complete_uploads(job)
+    run_to_rest(engine, job)
+    assert job.state == "completed"
+
+
+def test_every_file_failed_fails_the_job_at_preflight(engine: Engine, project: Project) -> None:
+    before = engine.account("org_a").balance
+    job = engine.create_job(project)
+    [only] = engine.add_files(job, [FileSpec("a.pdf", 10)])
+    engine.complete_uploads(job, include=[], failed=[(only, "gone")])
+    assert job.state == "preflighting"
+    run_to_rest(engine, job)
+    assert job.state == "failed" and job.history[-1].src == "preflighting"
+    assert job.error is not None and job.error[0] == "all_uploads_failed"
+    assert only.status == "failed"
+    assert engine.account("org_a").balance == before
+
+
+def test_nothing_to_process_and_nothing_failed_is_still_no_documents(
+    engine: Engine, project: Project
+) -> None:
+    job = engine.create_job(project)
+    engine.add_files(job, [FileSpec("a.pdf", 10)])
+    with pytest.raises(CommandRejected) as info:
+        engine.complete_uploads(job, include=[])
+    assert info.value.code == "no_documents"
+    assert job.state == "uploading"
+
+
+# --------------------------------------------------------------------------- project upgrade
+
+
+def test_a_scenario_runs_a_runtime_upgrade_on_a_project(engine: Engine) -> None:
+    upgrading = engine.scenarios.get("happy").model_copy(
+        update={
+            "name": "upgrading",
+            "project_upgrade": ProjectUpgrade(start_after=10, duration=60),
+        }
+    )
+    project, _ = engine.create_project("org_a", "up", scenario=upgrading)
+    plain, _ = engine.create_project("org_a", "plain")
+    t0 = engine.now
+    assert project.upgrade_status(t0) == "none"
+    assert project.upgrade_status(t0 + 10) == "in_progress"
+    assert project.upgrade_status(t0 + 69.9) == "in_progress"
+    assert project.upgrade_status(t0 + 70) == "none"
+    assert plain.upgrade_status(t0 + 30) == "none"
+    engine.advance(30)  # mid-upgrade, the project takes jobs
+    assert project.state == "ready" and engine.create_job(project).state == "awaiting_uploads"

@@ -71,6 +71,16 @@ def test_defaults_follow_the_spec() -> None:
         ),
         ('{"name": "other"}', "name", "must equal the file name 'broken'"),
         ('{"name": "broken", "job_ttl": 0}', "job_ttl", "greater than 0"),
+        (
+            '{"name": "broken", "project_upgrade": {"duration": 0}}',
+            "project_upgrade.duration",
+            "greater than 0",
+        ),
+        (
+            '{"name": "broken", "project_upgrade": {"start": 1}}',
+            "project_upgrade.start",
+            "unknown field; allowed fields: start_after, duration",
+        ),
     ],
 )
 def test_broken_files_are_rejected_naming_file_and_field(

@@ -134,7 +134,8 @@ def test_failed_uploads_are_marked_failed_and_reported(srv: UploadServer) -> Non
     files = r.json()["job"]["files"]
     assert [f["status"] for f in files] == ["processing", "processing", "failed"]
     job = srv.finish(job_id)
-    assert job["status"] == "completed"  # failed uploads are not waited for
+    # failed uploads are not waited for; they make the job end with errors (API.md)
+    assert job["status"] == "completed_with_errors"
     assert [f["status"] for f in job["files"]] == ["completed", "completed", "failed"]
     result = srv.result(job_id).json()
     doc = result["documents"][2]
@@ -161,11 +162,31 @@ def test_failed_upload_without_reason_gets_a_default(srv: UploadServer) -> None:
     assert _statuses(srv, job_id) == ["completed", "completed", "failed"]
 
 
-def test_only_failed_uploads_is_409_no_documents(srv: UploadServer) -> None:
+def test_only_failed_uploads_fails_the_job(srv: UploadServer) -> None:
+    """Formerly 409 no_documents: API.md says the job ends failed when no file is left."""
     job_id = srv.job()
     [ins] = srv.register_ok(job_id, [("a.pdf", A, None)])
     r = srv.complete(job_id, {"failedUploads": [{"documentId": ins["documentId"]}]})
-    assert (r.status_code, _err(r)["code"]) == (409, "no_documents")
+    assert r.status_code == 202, r.text
+    assert r.json()["job"]["status"] == "preflighting"
+    job = srv.finish(job_id)
+    assert job["status"] == "failed"
+    assert job["error"]["code"] == "all_uploads_failed"
+    assert [f["status"] for f in job["files"]] == ["failed"]
+    assert job["billing"] == {"creditsReserved": 0, "creditsDebited": 0}
+    r = srv.result(job_id)
+    assert (r.status_code, _err(r)["code"]) == (409, "result_not_available")
+
+
+def test_failed_uploads_with_nothing_named_for_processing_fail_the_job(
+    srv: UploadServer,
+) -> None:
+    job_id, ins = _three(srv)
+    body = {"directUploads": [], "failedUploads": [{"documentId": ins[0]["documentId"]}]}
+    assert srv.complete(job_id, body).status_code == 202
+    job = srv.finish(job_id)
+    assert job["status"] == "failed"
+    assert [f["status"] for f in job["files"]] == ["failed", "skipped", "skipped"]
 
 
 def test_document_both_processed_and_failed_is_422(srv: UploadServer) -> None:

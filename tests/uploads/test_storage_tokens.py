@@ -166,7 +166,24 @@ def test_result_url_expires_with_the_job(srv: UploadServer) -> None:
     job = srv.finish(job_id)
     srv.advance(8 * 24 * 3600)
     r = srv.http.get(job["resultUrl"], timeout=10)
-    assert (r.status_code, r.json()["error"]["code"]) == (403, "token_expired")
+    # formerly 403 token_expired: past expiresAt the job's result is gone (API.md part B)
+    assert (r.status_code, r.json()["error"]["code"]) == (404, "job_expired")
+
+
+def test_an_expired_result_url_says_how_to_get_the_result(srv: UploadServer) -> None:
+    """A result URL's expired-token message speaks of the result, not of registering a file
+    (the job is gone here, so only the token can answer)."""
+    job_id = srv.job()
+    srv.form_upload(job_id, [("a.pdf", PLAN_BYTES, "plans")])
+    srv.complete(job_id)
+    job = srv.finish(job_id)
+    assert srv.request("POST", "/_mock/reset", key=None).status_code == 200
+    srv.advance(8 * 24 * 3600)
+    r = srv.http.get(job["resultUrl"], timeout=10)
+    err = r.json()["error"]
+    assert (r.status_code, err["code"]) == (403, "token_expired")
+    assert "resultUrl" in err["message"] and "GET /jobs/{jobId}" in err["message"]
+    assert "register" not in err["message"]
 
 
 def test_storage_after_reset_answers_404_not_500(srv: UploadServer) -> None:

@@ -25,6 +25,7 @@
     totalJobs: 0,
     violations: 0,
     faults: [],
+    faultsPushed: 0, // how many fault lists the feed has pushed: a fetch older than one loses
     feed: null,
     feedJob: undefined,
     results: new Map(), // job id -> result document (a finished job's never changes)
@@ -276,6 +277,7 @@
         else setTotal(msg.totalJobs);
         setViolations(msg.violations);
         ui.faults = msg.faults || [];
+        ui.faultsPushed += 1;
         if (msg.type === "reset") {
           ui.results.clear();
           announce("The mock server was reset");
@@ -302,6 +304,7 @@
         break;
       case "faults":
         ui.faults = msg.faults || [];
+        ui.faultsPushed += 1;
         if (ui.view === "violations") renderFaults();
         break;
       case "job":
@@ -1118,8 +1121,10 @@
       setViolations(res.body.violations.length);
       $("violations-body").replaceChildren(...(rows.length ? rows : [emptyRow(5, "No violation recorded.")]));
     }
+    // a list pushed by the feed while this fetch was under way is newer than its answer
+    const pushed = ui.faultsPushed;
     const faults = await call("GET", API + "/faults");
-    if (faults.ok) ui.faults = faults.body.faults;
+    if (faults.ok && pushed === ui.faultsPushed) ui.faults = faults.body.faults;
     renderFaults();
   }
 
