@@ -354,7 +354,10 @@ def _add_check_parser(sub: Any) -> None:
         description="Run CMD once per generated example against a mock server on a scaled "
         "realtime clock and judge it with the contract rules (polling interval and "
         "Retry-After, stopping at a terminal status, resume and cancel only when allowed, "
-        "giving up within a bound). CMD gets PLANGREP_BASE_URL, PLANGREP_API_KEY, "
+        "giving up within a bound; in workflow mode also one job per submission, every file "
+        "uploaded once, one complete, Retry-After and back-off on every call, polling as the "
+        "webhooks' fallback, no trust in forged deliveries, the result only when there is "
+        "one). CMD gets PLANGREP_BASE_URL, PLANGREP_API_KEY, "
         "PLANGREP_PROJECT_ID and PLANGREP_TIME_SCALE (virtual seconds per wall second: divide "
         "every sleep by it); in poll mode PLANGREP_JOB_ID, in workflow mode PLANGREP_FILES_DIR, "
         "PLANGREP_FILES_MANIFEST and PLANGREP_WEBHOOK_URL. It prints the terminal job (or the "
@@ -369,7 +372,10 @@ def _add_check_parser(sub: Any) -> None:
                        f"(default {DEFAULT_EXAMPLES})")  # fmt: skip
     check.add_argument("--seed", type=int, default=None, help="replay a run (printed at the end)")
     check.add_argument("--faults", action="store_true",
-                       help="add transient 429/500/503 answers and slow answers")  # fmt: skip
+                       help="add transient 429/500/503 answers and slow answers (workflow "
+                       "mode: lost answers, Retry-After, bursts and an outage, dropped, "
+                       "duplicated, delayed and reordered webhooks, forged "
+                       "deliveries)")  # fmt: skip
     check.add_argument("--time-scale", type=float, default=DEFAULT_TIME_SCALE, metavar="X",
                        help=f"virtual seconds per wall second (default {DEFAULT_TIME_SCALE:g}: "
                        f"a 15 s sleep takes {15000 / DEFAULT_TIME_SCALE:g} ms)")  # fmt: skip

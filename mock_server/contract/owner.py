@@ -17,6 +17,7 @@ from statemachine import TERMINAL_STATUSES, FileSpec, StateMachineError
 from statemachine.engine import Engine, TransitionRecord
 
 from .strategies import AMPLE_CREDITS, ContractPlan
+from .workflow_strategies import WorkflowPlan
 
 __all__ = ["BLOCKED", "Owner", "OwnerAction"]
 
@@ -30,14 +31,16 @@ class Owner:
     """What the account owner does to `job_id` (created at `t0`) under `plan`.
 
     `uploads=False` when the program under test uploads the files itself (a whole workflow):
-    the owner then only reacts to blocks and cancels."""
+    the owner then only reacts to blocks and cancels, and (`cancel_on`, a `WorkflowPlan`'s)
+    cancels the moment the job enters that status."""
 
     engine: Engine
-    plan: ContractPlan
+    plan: ContractPlan | WorkflowPlan
     job_id: str
     t0: float
     schedule: Callable[[float, OwnerAction], None]
     uploads: bool = True
+    cancel_on: str | None = None
     uploaded: bool = False
     processing_seen: bool = False
 
@@ -85,10 +88,12 @@ class Owner:
 
     def on_transition(self, rec: TransitionRecord) -> None:
         """React to a transition of the job: upload once provisioned, act on a block, cancel
-        some time into processing."""
+        some time into processing (or as it enters `cancel_on`)."""
         if rec.object_id != self.job_id:
             return
         owner = self.plan.owner
+        if rec.dst == self.cancel_on:
+            self.schedule(rec.at, "cancel")
         if rec.event == "provision" and self.uploads and not self.uploaded:
             self.schedule(max(rec.at, self.t0 + owner.upload_at), "upload")
         elif rec.dst == BLOCKED and owner.on_block != "wait":

@@ -313,9 +313,12 @@ def judge_create(creates: Creates, at: float, what: object) -> Finding | None:
     return None
 
 
-def judge_retry_after(asked: RetryAfters, method: str, path: str, at: float) -> Finding | None:
+def judge_retry_after(
+    asked: RetryAfters, method: str, path: str, at: float, *, tolerance: float = 0.0
+) -> Finding | None:
     """A call sent again before the Retry-After its last answer asked for had elapsed (polls
-    excepted: `judge_poll` judges them, Retry-After included)."""
+    excepted: `judge_poll` judges them, Retry-After included). `tolerance`: seconds a call may
+    come early (timer jitter on a scaled realtime clock, as for `judge_poll`)."""
     if not asked.asked or is_poll(method, path):
         return None
     prior = asked.asked.get(call_key(method, path))
@@ -323,7 +326,7 @@ def judge_retry_after(asked: RetryAfters, method: str, path: str, at: float) -> 
         return None
     answered_at, retry_after = prior
     gap = at - answered_at
-    if gap < retry_after - EPS:
+    if gap < retry_after - max(EPS, tolerance):
         return Finding(
             "retry_after_ignored",
             {"call": call_key(method, path), "gap": gap, "retryAfter": retry_after,
@@ -332,15 +335,16 @@ def judge_retry_after(asked: RetryAfters, method: str, path: str, at: float) -> 
     return None
 
 
-def judge_retry_storm(run: FailureRun, at: float) -> Finding | None:
+def judge_retry_storm(run: FailureRun, at: float, *, tolerance: float = 0.0) -> Finding | None:
     """Another attempt at a call whose last `run.attempts` attempts failed: a storm when it
     makes more than `RETRY_MAX_ATTEMPTS` in a row, or the `RETRY_QUICK_RUN`-th retry in a row
     sent sooner than `RETRY_MIN_PAUSE` after the failure before it (no back-off). It counts
-    this attempt's pause into `run.quick`, so call it once per attempt."""
+    this attempt's pause into `run.quick`, so call it once per attempt. `tolerance`: seconds a
+    pause may come up short (timer jitter on a scaled realtime clock)."""
     if run.attempts <= 0:
         return None
     pause = at - run.last_failed_at
-    quick = run.quick + 1 if pause < RETRY_MIN_PAUSE - EPS else 0
+    quick = run.quick + 1 if pause < RETRY_MIN_PAUSE - max(EPS, tolerance) else 0
     run.quick = quick
     if run.attempts + 1 > RETRY_MAX_ATTEMPTS or quick >= RETRY_QUICK_RUN:
         return Finding(
@@ -464,8 +468,9 @@ _ALL: tuple[Rule, ...] = (
         "upload_incomplete",
         "workflow",
         "complete the uploads only once every given file is stored, each exactly once (retry "
-        "a form upload with the same clientUploadFlowId); only check_workflow judges it: the "
-        "server does not know which files the code meant to send",
+        "a form upload with the same clientUploadFlowId); only the kits judge it (check_workflow, "
+        "plangrep-mock check --mode workflow): the server does not know which files the code "
+        "meant to send",
         "plangrep",
         judge=judge_uploads,
     ),
@@ -492,8 +497,8 @@ _ALL: tuple[Rule, ...] = (
         "workflow",
         f"retry a failed call with growing pauses and a bound: never {RETRY_QUICK_RUN} retries "
         f"in a row sooner than {RETRY_MIN_PAUSE:g} s after the failure, never more than "
-        f"{RETRY_MAX_ATTEMPTS} attempts at one call in a row; only check_workflow judges it "
-        "(the server sees one key's concurrent calls interleaved)",
+        f"{RETRY_MAX_ATTEMPTS} attempts at one call in a row; only the kits judge it (the "
+        "server sees one key's concurrent calls interleaved)",
         "mock",
         judge=judge_retry_storm,
     ),
@@ -502,8 +507,7 @@ _ALL: tuple[Rule, ...] = (
         "workflow",
         "do not rely on webhooks alone: failed deliveries may not be retried, so poll as a "
         f"fallback; a job terminal for {FALLBACK_WINDOW:g} s that the code neither polled nor "
-        "got a verified webhook about is a wait that never ends (only check_workflow judges "
-        "it)",
+        "got a verified webhook about is a wait that never ends (only the kits judge it)",
         "plangrep",
     ),
     Rule(
@@ -511,7 +515,7 @@ _ALL: tuple[Rule, ...] = (
         "workflow",
         "act only on webhooks whose signature verifies with the job's webhookSigningSecret: "
         "never fetch a result, return, resume or cancel because of a delivery that does not "
-        "verify (only check_workflow judges it: the server cannot see what the code trusted)",
+        "verify (only the kits judge it: the server cannot see what the code trusted)",
         "plangrep",
     ),
     Rule(

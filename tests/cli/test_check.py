@@ -26,6 +26,7 @@ from junitparser import Failure, JUnitXml
 from mock_server.cli import main
 from mock_server.contract.program import generate_plans
 from mock_server.contract.reports import JSON_SCHEMA
+from mock_server.contract.workflow_strategies import WorkflowPlan
 
 CLIENTS = Path(__file__).parent / "clients"
 
@@ -282,29 +283,165 @@ def test_github_actions_output_annotates_and_summarizes(
 
 # --------------------------------------------------------------------------- workflow mode
 
+# the canonical plans of workflow mode with --faults: one per path named, then one per kind of
+# trouble (canonical_workflow_plans): 2 a lost create answer, 3 a lost complete answer, 4 a lost
+# upload answer, 5 Retry-After on every kind of call, 6 a burst of 500s, 7 an outage, 8 the
+# terminal webhook dropped, 9 duplicated / reordered / delayed webhooks, 10 a forged completed,
+# 11 a forged blocked (with --paths completed)
+WORKFLOW_RULES_JUDGED = (
+    "duplicate_job",
+    "upload_incomplete",
+    "complete_repeated",
+    "retry_after_ignored",
+    "retry_storm",
+    "no_polling_fallback",
+    "forged_webhook_trusted",
+    "result_not_available",
+    "wrong_result",
+    "unbounded",
+    "polling_too_fast",
+    "poll_after_terminal",
+)
 
-def test_a_node_workflow_client_passes(node: str, capsys: pytest.CaptureFixture[str]) -> None:
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_node_workflow_client_passes_with_api_and_webhook_faults(
+    seed: int, node: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    report, junit = tmp_path / "check.json", tmp_path / "check.xml"
+    paths = "completed,processing_fails,cancel_while_uploading,expires_while_awaiting_uploads"
     code, out, err = check(
         capsys,
-        "--mode", "workflow", "--examples", "0",
-        "--paths", "completed,blocked_mid_processing,processing_fails,cold_start",
+        "--mode", "workflow", "--faults", "--seed", str(seed), "--examples", "3",
+        "--paths", paths, "--json", str(report), "--junit", str(junit),
         "--", node, client("workflow.mjs"),
     )  # fmt: skip
     assert code == 0, out + err
-    assert "check workflow" in out and "examples: 4 passed" in out
+    assert "check workflow" in out and "examples: 17 passed, 0 failed" in out
+    assert "not judged" not in out  # webhook handling is judged now
+    data = json.loads(report.read_text(encoding="utf-8"))
+    jsonschema_rs.validator_for(JSON_SCHEMA).validate(data)
+    assert data["check"] == "workflow" and data["passed"]
+    (suite,) = list(JUnitXml.fromfile(str(junit)))
+    assert suite.tests == 17 and suite.failures == 0
+    judged = {r["id"]: r for r in data["rules"]}
+    for rule_id in WORKFLOW_RULES_JUDGED:  # each was put to the test, and held
+        assert judged[rule_id]["status"] == "passed", rule_id
+        assert judged[rule_id]["checks"] > 0, rule_id
+    webhooks = data["stats"]["webhooks"]
+    assert webhooks["examplesWithWebhookUrl"] == 17  # it registers PLANGREP_WEBHOOK_URL
+    assert webhooks["forged"]["accepted (2xx)"] >= 2  # it answers 204, and verifies later
+    assert webhooks["deliveryAttempts"]["dropped"] >= 1  # the terminal webhook dropped
+    faults = data["stats"]["faultsInjected"]
+    assert {"lost_response", "error", "rate_limited", "latency"} <= set(faults)
+    forged = next(e for e in data["examples"] if e["details"]["forged"])
+    log = forged["details"]["webhooks"]
+    assert any("FORGED (signed with another key)" in line for line in log)
+    assert "printed the result" in forged["output"]
 
 
-def test_a_node_workflow_client_polling_every_second_is_caught(
-    node: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+BROKEN_WORKFLOWS = [
+    # (the program's arguments, rule, options, in the message)
+    (("workflow_broken.mjs", "result-of-any-job"), "result_not_available",
+     ("--paths", "processing_fails"), "asked for the result of job_"),
+    # Retry-After 15 s on the first create; the client waits 2 s (at x20: its overhead on a busy
+    # machine cannot make up the difference)
+    (("workflow_broken.mjs", "ignores-retry-after"), "retry_after_ignored",
+     ("--faults", "--paths", "completed", "--only-example", "5", "--time-scale", "20"),
+     "that asked it to wait 15 s (Retry-After)"),
+    # a forged `completed` at +1 s while the job preflights for 10 s and processes for 40 s (at
+    # x20, a busy machine cannot slow the client down until the job really completed)
+    (("workflow_broken.mjs", "trusts-any-webhook"), "forged_webhook_trusted",
+     ("--faults", "--paths", "completed", "--only-example", "10", "--time-scale", "20"),
+     "fetched the result of job_"),
+    # the terminal webhook dropped (docs/ci.md shows this one)
+    (("webhooks_only.mjs",), "no_polling_fallback",
+     ("--faults", "--paths", "completed", "--only-example", "8"),
+     "the webhook announcing it is dropped"),
+    (("workflow_broken.mjs", "uploads-one-file"), "upload_incomplete", ("--paths", "completed"),
+     "never stored: 02-specifications.pdf (40000 B)"),
+    (("workflow_broken.mjs", "complete-without-key"), "complete_repeated",
+     ("--faults", "--paths", "completed", "--only-example", "3"),
+     "completed job_"),
+    (("workflow_broken.mjs", "polls-every-second"), "polling_too_fast",
+     ("--paths", "completed", "--time-scale", "5"),
+     "Plangrep asks for at least 5 s between polls"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("program", "rule", "options", "message"),
+    BROKEN_WORKFLOWS,
+    ids=[b[0][-1] for b in BROKEN_WORKFLOWS],
+)
+def test_a_broken_node_workflow_client_is_caught_by_its_rule(
+    program: tuple[str, ...],
+    rule: str,
+    options: tuple[str, ...],
+    message: str,
+    node: str,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
 ) -> None:
-    monkeypatch.setenv("POLL_SECONDS", "1")
+    report = tmp_path / "check.json"
     code, out, _ = check(
         capsys,
-        "--mode", "workflow", "--examples", "0", "--paths", "completed", "--time-scale", "5",
-        "--", node, client("workflow.mjs"),
+        "--mode", "workflow", "--examples", "0", *options, "--json", str(report),
+        "--", node, client(program[0]), *program[1:],
+    )  # fmt: skip
+    assert code == 1, out
+    (failed,) = _failed(report)
+    assert failed["rule"] == rule, failed["text"]
+    assert message in failed["message"]
+    assert f"[{rule}]" in out
+    assert failed["details"]["exitStatus"] == -9  # stopped at the violation
+    if "--faults" in options:  # the fault that exposed it is named
+        assert failed["details"]["exposedBy"] in failed["text"]
+
+
+def test_the_forged_delivery_a_client_trusted_is_in_its_report(
+    node: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    junit = tmp_path / "check.xml"
+    code, _, _ = check(
+        capsys,
+        "--mode", "workflow", "--examples", "0", "--faults", "--paths", "completed",
+        "--only-example", "10", "--time-scale", "20", "--junit", str(junit),
+        "--", node, client("workflow_broken.mjs"), "trusts-any-webhook",
     )  # fmt: skip
     assert code == 1
-    assert "[polling_too_fast]" in out
+    (suite,) = list(JUnitXml.fromfile(str(junit)))
+    ((failure,),) = [[r for r in c.result if isinstance(r, Failure)] for c in suite]
+    assert failure.type == "forged_webhook_trusted"
+    text = failure.text or ""
+    assert "exposed by: at +1 s a forged delivery (bad signature) claims completed" in text
+    forged = next(line for line in text.splitlines() if "FORGED" in line)
+    assert forged.endswith("-> completed: the program answered 204")
+    requests = text.split("the program's requests")[1].split("the webhooks")[0]
+    assert "/result -> 409" in requests  # the result it asked for did not exist
+
+
+def test_a_bash_workflow_client_letting_curl_retry_its_create_breaks_duplicate_job(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    for tool in ("bash", "curl", "jq"):
+        _require(tool, "apt-get install curl jq; .ci/run installs them")
+    report = tmp_path / "check.json"
+    code, _, _ = check(
+        capsys,
+        "--mode", "workflow", "--examples", "0", "--faults", "--paths", "completed",
+        "--only-example", "2", "--json", str(report),
+        "--", client("workflow_curl_retries_create.sh"),
+    )  # fmt: skip
+    assert code == 1
+    (failed,) = _failed(report)
+    assert failed["rule"] == "duplicate_job"
+    assert "its create repeats one whose answer was lost" in failed["message"]
+    assert failed["details"]["exposedBy"] == (
+        "create #0: lost_response (committed, then the connection closed)"
+    )
+    assert "(the server answered 202)" in failed["text"]  # the lost answer, in the request log
+    assert "Empty reply from server" in failed["stderr"]  # curl's error, before its retry
 
 
 def test_a_workflow_program_that_creates_no_job_breaks_wrong_result(
@@ -344,3 +481,16 @@ def test_the_same_seed_gives_the_same_examples() -> None:
     assert first == generate_plans(5, 42, faults=True)
     assert first != generate_plans(5, 43, faults=True)
     assert len(first) == 21 + 1 + 5  # a canonical plan per path, one with faults, 5 drawn
+
+
+def test_workflow_mode_runs_check_workflow_s_plans() -> None:
+    plans = generate_plans(3, 42, faults=True, mode="workflow", paths=("completed",))
+    assert plans == generate_plans(3, 42, faults=True, mode="workflow", paths=("completed",))
+    assert all(isinstance(p, WorkflowPlan) for p in plans)
+    # a plan per path, one per kind of trouble (lost answers, Retry-After, bursts, an outage,
+    # webhook faults, forged deliveries), then the drawn ones
+    assert len(plans) == 1 + 10 + 3
+    assert plans[1].api_faults[0].mode == "lost_response"
+    assert plans[7].webhook_faults[0].mode == "drop"
+    assert plans[9].forged is not None and plans[9].forged.claims == "completed"
+    assert not any(p.forged or p.webhook_faults for p in generate_plans(3, 42, mode="workflow"))

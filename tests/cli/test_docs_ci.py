@@ -18,7 +18,12 @@ CLIENTS = Path(__file__).parent / "clients"
 
 def test_the_page_s_clients_are_the_tested_ones() -> None:
     written = dict(re.findall(r"cat > (\S+) <<'EOF'\n(.*?\n)EOF\n", PAGE, flags=re.S))
-    assert set(written) == {"wait_for_job.mjs", "wait_for_job.sh"}
+    assert set(written) == {
+        "wait_for_job.mjs",
+        "wait_for_job.sh",
+        "workflow.mjs",
+        "webhooks_only.mjs",
+    }
     for name, text in written.items():
         assert text == (CLIENTS / name).read_text(encoding="utf-8"), f"docs/ci.md's {name} drifted"
 
