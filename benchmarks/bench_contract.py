@@ -8,15 +8,12 @@ Runs in a child process: `python -m benchmarks.bench_contract [MAX_EXAMPLES]` pr
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 import time
-from pathlib import Path
+
+from benchmarks.child import run_child
 
 __all__ = ["measure_contract", "time_contract"]
-
-REPO = Path(__file__).resolve().parent.parent
 
 
 def time_contract(max_examples: int = 100, seed: int = 1) -> dict[str, float]:
@@ -35,17 +32,9 @@ def time_contract(max_examples: int = 100, seed: int = 1) -> dict[str, float]:
 
 
 def measure_contract(max_examples: int = 100) -> dict[str, float]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.bench_contract", str(max_examples)],
-        check=True,
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=REPO,
+    data: dict[str, float] = run_child(
+        [sys.executable, "-m", "benchmarks.bench_contract", str(max_examples)]
     )
-    data: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
     return data
 
 

@@ -11,17 +11,14 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
+
+from benchmarks.child import run_child
 
 __all__ = ["measure_start_stop", "time_fixture", "time_httpserver"]
-
-REPO = Path(__file__).resolve().parent.parent
 
 
 def _median_ms(once: Callable[[], None], n: int) -> float:
@@ -104,17 +101,7 @@ def time_httpserver(n: int = 20) -> float:
 
 def measure_start_stop(n: int = 20) -> dict[str, object]:
     """Both figures, measured in a fresh child process."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.bench_fixture", str(n)],
-        check=True,
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=REPO,
-    )
-    data: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
+    data: dict[str, object] = run_child([sys.executable, "-m", "benchmarks.bench_fixture", str(n)])
     return data
 
 

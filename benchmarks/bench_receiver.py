@@ -15,12 +15,11 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
-__all__ = ["make_receiver", "measure_receiver", "time_receiver"]
+from benchmarks.child import REPO, run_child
 
-REPO = Path(__file__).resolve().parent.parent
+__all__ = ["make_receiver", "measure_receiver", "time_receiver"]
 
 
 def make_receiver(secret: str) -> Any:
@@ -103,17 +102,9 @@ def time_receiver(max_examples: int = 100, seed: int = 1) -> dict[str, float]:
 
 
 def measure_receiver(max_examples: int = 100) -> dict[str, float]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.bench_receiver", str(max_examples)],
-        check=True,
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=REPO,
+    data: dict[str, float] = run_child(
+        [sys.executable, "-m", "benchmarks.bench_receiver", str(max_examples)]
     )
-    data: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
     return data
 
 

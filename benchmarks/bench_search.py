@@ -30,7 +30,6 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -40,6 +39,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.child import run_child
 from mock_server.search import (
     SearchFilters,
     SearchSource,
@@ -58,8 +58,6 @@ __all__ = [
     "time_http",
     "time_search",
 ]
-
-REPO = Path(__file__).resolve().parent.parent
 
 
 def _words(text: str) -> list[str]:
@@ -495,12 +493,9 @@ def measure_search(
     *, quick: bool = False, corpus: str = "synthetic", http: bool = False
 ) -> dict[str, Any]:
     """Run `time_search` in a child process (pinned to one CPU) and return its figures."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     args = [sys.executable, "-m", "benchmarks.bench_search", "--corpus", corpus]
     args += (["--quick"] if quick else []) + (["--http"] if http else [])
-    out = subprocess.run(args, check=True, capture_output=True, text=True, env=env, cwd=REPO)
-    data: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    data: dict[str, Any] = run_child(args)
     return data
 
 

@@ -16,20 +16,18 @@
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from transitions import Machine
 
+from benchmarks.child import run_child
 from statemachine import JOB_TRANSITIONS, JobStatus, fire_job_event
 from statemachine.machine import build_machine
 
@@ -43,7 +41,6 @@ __all__ = [
     "measure_transitions",
 ]
 
-REPO = Path(__file__).resolve().parent.parent
 
 # The happy path: five transitions per object per pass.
 LIFECYCLE: tuple[str, ...] = (
@@ -164,17 +161,7 @@ print(json.dumps({"seconds": seconds, "rss_kb": rss_kb, "report": report.as_dict
 
 def measure_simulate(jobs: int, *, python: str = sys.executable) -> SimulateResult:
     """Run `simulate(jobs, scenario="random", seed=1)` in a fresh child on one core."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    out = subprocess.run(
-        [python, "-c", _CHILD, str(jobs)],
-        check=True,
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=REPO,
-    )
-    data = json.loads(out.stdout.strip().splitlines()[-1])
+    data = run_child([python, "-c", _CHILD, str(jobs)])
     return SimulateResult(
         jobs=jobs,
         seconds=data["seconds"],
@@ -267,22 +254,12 @@ def measure_simulate_workers(
     per CPU by default) and sum the peak resident memory of every process of the run."""
     workers = workers or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
                           else os.cpu_count() or 1)  # fmt: skip
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
         f.write(_WORKERS_CHILD)  # a file, not -c: worker processes re-import the main module
     try:
-        out = subprocess.run(
-            [python, f.name, str(jobs), str(workers)],
-            check=True,
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=REPO,
-        )
+        data = run_child([python, f.name, str(jobs), str(workers)])
     finally:
         os.unlink(f.name)
-    data = json.loads(out.stdout.strip().splitlines()[-1])
     by_process = {k: v / 2**20 for k, v in data["peaks"].items()}
     return SimulateWorkersResult(
         jobs=jobs,

@@ -10,15 +10,12 @@ loaded machine the wall figure falls, the CPU figure does not. Runs in a child p
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 import time
-from pathlib import Path
+
+from benchmarks.child import run_child
 
 __all__ = ["measure_workflow", "time_workflow"]
-
-REPO = Path(__file__).resolve().parent.parent
 
 
 def time_workflow(max_examples: int = 100, seed: int = 1) -> dict[str, float]:
@@ -39,17 +36,9 @@ def time_workflow(max_examples: int = 100, seed: int = 1) -> dict[str, float]:
 
 
 def measure_workflow(max_examples: int = 100) -> dict[str, float]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.bench_workflow", str(max_examples)],
-        check=True,
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=REPO,
+    data: dict[str, float] = run_child(
+        [sys.executable, "-m", "benchmarks.bench_workflow", str(max_examples)]
     )
-    data: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
     return data
 
 

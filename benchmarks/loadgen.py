@@ -20,11 +20,10 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from pathlib import Path
+
+from benchmarks.child import run_child
 
 __all__ = ["LoadResult", "available_tool", "run_load"]
-
-REPO = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,10 +139,7 @@ def _aiohttp(
     cmd += ["--warmup", str(warmup)]
     for k, v in headers.items():
         cmd += ["--header", f"{k}: {v}"]
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env, cwd=REPO)
-    data = json.loads(out.stdout.strip().splitlines()[-1])
+    data = run_child(cmd)
     return LoadResult(**data)
 
 

@@ -28,17 +28,16 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
-from hypothesis import HealthCheck, Phase, Verbosity, example, given, settings
+from hypothesis import example, given
 from hypothesis import seed as hypothesis_seed
 
 from statemachine import TERMINAL_STATUSES, format_time
 from statemachine.engine import Job, Project, TransitionRecord
 
 from ..app import PUBLIC_PREFIX
-from ..config import MockConfig
 from ..errors import ServerError
-from ..testing import MockServerThread
 from .coverage import DELIVERY_OUTCOMES, MachineCoverage
+from .kit import KitRunner, Rate, Timeline, search_settings
 from .owner import BLOCKED, Owner
 from .rules import EPS, Seen, judge_cancel, judge_poll, judge_resume
 from .strategies import (
@@ -60,7 +59,6 @@ __all__ = [
 ]
 
 CONTRACT_API_KEY = "pgk_live_contractkit"
-ORIGIN = 1_730_538_000.0  # 2024-11-02T09:00:00.000Z: stable reports
 MAX_REQUESTS_WITHOUT_SLEEP = 25
 
 Client = Callable[[str, str, str, Callable[[float], Any]], Any]
@@ -97,7 +95,7 @@ class _Request:
 
 
 @dataclass(slots=True)
-class _Example:
+class _Example(Timeline):
     """One run of the client, as the server thread sees it."""
 
     plan: ContractPlan
@@ -118,16 +116,9 @@ class _Example:
     owner: Owner | None = None
     status_since: tuple[str, float] = ("", 0.0)
 
-    def rel(self, t: float) -> float:
-        return t - self.t0
-
-    def schedule(self, at: float, action: str) -> None:
-        self.seq += 1
-        heapq.heappush(self.actions, (at, self.seq, action))
-
 
 @dataclass(slots=True)
-class ContractReport:
+class ContractReport(Rate):
     """What a passing `check_client` run covered."""
 
     seed: int
@@ -136,10 +127,6 @@ class ContractReport:
     coverage: MachineCoverage = field(default_factory=MachineCoverage)
     paths: Counter[str] = field(default_factory=Counter)
     outcomes: Counter[str] = field(default_factory=Counter)  # returned <status> | gave up
-
-    @property
-    def examples_per_second(self) -> float:
-        return self.examples / self.seconds if self.seconds else 0.0
 
     def table(self) -> str:
         lines = [
@@ -164,47 +151,12 @@ def _drop_delivery_rows(lines: list[str]) -> list[str]:
     return out
 
 
-class ContractRunner:
+class ContractRunner(KitRunner):
     """One in-process mock server that runs contract examples one after another."""
 
-    def __init__(
-        self,
-        *,
-        patience: float = 600.0,
-        max_wait: float = 3600.0,
-        max_requests: int = 2000,
-        seed: int | None = None,
-    ) -> None:
-        if not 0 <= patience <= max_wait:
-            raise ValueError(f"need 0 <= patience ({patience}) <= max_wait ({max_wait})")
-        self.patience = patience
-        self.max_wait = max_wait
-        self.max_requests = max_requests
-        self.seed = seed
-        config = MockConfig(
-            clock="manual", port=0, polling="off", clock_origin=ORIGIN, seed=0, journal_size=100
-        )
-        self.server = MockServerThread(config, prepare=self._install)
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self.example: _Example | None = None
-
-    # -- lifecycle --------------------------------------------------------------
-
-    def _install(self, app: web.Application) -> None:
-        runner = self
-
-        @web.middleware
-        async def contract_kit(request: web.Request, handler: Handler) -> web.StreamResponse:
-            return await runner._intercept(request, handler)
-
-        app.middlewares.insert(0, contract_kit)  # outermost: it sees every public request
-
-    def __enter__(self) -> ContractRunner:
-        self.server.start()
-        self.server.call(self.server.state.subscribe, self._on_transition)
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.server.stop()
 
     # -- one example (caller's thread) ------------------------------------------
 
@@ -308,19 +260,8 @@ class ContractRunner:
     def _advance_to(self, ex: _Example, target: float) -> None:
         """Advance the engine to `target`, stopping at every due engine event and owner action
         so the owner acts at the exact virtual time the plan says."""
-        eng = self.server.state.engine
         while True:
-            t = target
-            due = eng.next_due()
-            if due is not None and due < t:
-                t = due
-            if ex.actions and ex.actions[0][0] < t:
-                t = ex.actions[0][0]
-            if t > eng.now:
-                eng.advance(t - eng.now)
-            due = eng.next_due()
-            if due is not None and due <= t:
-                eng.run_until(t)  # float rounding of the clock: fire what is due at t
+            t = self._step(ex.actions, target)
             self._run_actions(ex, t)
             if t >= target:
                 return
@@ -620,17 +561,7 @@ def check_client(
     with ContractRunner(patience=patience, max_wait=max_wait, seed=seed) as runner:
 
         @hypothesis_seed(seed)
-        @settings(
-            max_examples=max_examples,
-            deadline=None,
-            database=None,
-            derandomize=False,
-            report_multiple_bugs=False,
-            suppress_health_check=list(HealthCheck),
-            phases=(Phase.explicit, Phase.generate, Phase.shrink),
-            verbosity=Verbosity.quiet,
-            print_blob=False,
-        )
+        @search_settings(max_examples, shrink=True)
         @given(plan=strategy)
         def search(plan: ContractPlan) -> None:
             # canonical plans run first (explicit examples), then max_examples drawn ones

@@ -14,16 +14,31 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from statemachine import TERMINAL_STATUSES, FileSpec, StateMachineError
-from statemachine.engine import Engine, TransitionRecord
+from statemachine.engine import Engine, Job, TransitionRecord
 
 from .strategies import AMPLE_CREDITS, ContractPlan
 from .workflow_strategies import WorkflowPlan
 
-__all__ = ["BLOCKED", "Owner", "OwnerAction"]
+__all__ = ["BLOCKED", "Owner", "OwnerAction", "act_on_job"]
 
 BLOCKED = "blocked_insufficient_credits"
 
 OwnerAction = str  # upload | complete | top_up | cancel_blocked | cancel
+
+
+def act_on_job(eng: Engine, job: Job, action: str) -> None:
+    """The owner's actions on a running job: `top_up` (credits, then resume) or
+    `cancel_blocked` while it is blocked, `cancel` until it is terminal. Raises
+    `StateMachineError` when the engine refuses."""
+    if action == "top_up":
+        if job.state == BLOCKED:
+            eng.set_balance(job.org, AMPLE_CREDITS)
+            eng.resume(job)
+    elif action == "cancel_blocked":
+        if job.state == BLOCKED:
+            eng.cancel(job)
+    elif action == "cancel" and job.state not in TERMINAL_STATUSES:
+        eng.cancel(job)
 
 
 @dataclass(slots=True)
@@ -76,15 +91,8 @@ class Owner:
                     self.schedule(eng.now + owner.complete_after, "complete")
             elif action == "complete":
                 eng.complete_uploads(job)
-            elif action == "top_up":
-                if job.state == BLOCKED:
-                    eng.set_balance(job.org, AMPLE_CREDITS)
-                    eng.resume(job)
-            elif action == "cancel_blocked":
-                if job.state == BLOCKED:
-                    eng.cancel(job)
-            elif action == "cancel" and job.state not in TERMINAL_STATUSES:
-                eng.cancel(job)
+            else:
+                act_on_job(eng, job, action)
 
     def on_transition(self, rec: TransitionRecord) -> None:
         """React to a transition of the job: upload once provisioned, act on a block, cancel

@@ -71,7 +71,7 @@ from typing import Any, Literal
 import aiohttp
 from aiohttp import web
 from aiohttp.typedefs import Handler
-from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis import given
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
@@ -85,8 +85,9 @@ from ..public.serialize import job_json
 from ..testing import MockServerThread, ServerError
 from ..webhooks.dispatcher import EVENT_TYPE
 from ..webhooks.signing import new_message_id, new_secret, serialize_body, signature_headers
-from .checker import ORIGIN, _current_status, _fault_response, _retry_after, _served_status
+from .checker import _current_status, _fault_response, _retry_after, _served_status
 from .coverage import MachineCoverage
+from .kit import ORIGIN, delivery_summary, search_settings
 from .owner import BLOCKED, Owner, OwnerAction
 from .reports import CaseResult, CheckResult, Finding, RuleResult
 from .rules import (
@@ -238,16 +239,7 @@ def generate_plans(
     drawn: list[Plan] = []
 
     @hypothesis_seed(seed)
-    @settings(
-        max_examples=examples,
-        deadline=None,
-        database=None,
-        derandomize=False,
-        suppress_health_check=list(HealthCheck),
-        phases=(Phase.generate,),
-        verbosity=Verbosity.quiet,
-        print_blob=False,
-    )
+    @search_settings(examples, shrink=False)
     @given(plan=strategy)
     def collect(plan: Plan) -> None:
         drawn.append(plan)
@@ -490,21 +482,7 @@ class _Runner:
             "webhookUrl": job.webhook_url if job is not None else None,
             # what coverage counts, and the report's log (worded now: the next example resets
             # the dispatcher)
-            "deliveries": [
-                {
-                    "state": d.state,
-                    "attempts": [
-                        {
-                            "outcome": a.outcome,
-                            "httpStatus": a.http_status,
-                            "error": a.error,
-                            "kind": a.kind,
-                        }
-                        for a in d.attempts
-                    ],
-                }
-                for d in deliveries
-            ],
+            "deliveries": delivery_summary(deliveries),
             "webhooks": self._webhook_log(run, deliveries) if run.sub is not None else [],
         }
 

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
-from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis import given
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
@@ -42,6 +42,7 @@ from ..testing import MockServerThread
 from ..webhooks.signing import new_message_id
 from .deliveries import TOLERANCE, Answer, BodyStyle, Event, Probe, WireRequest, build_request
 from .deliveries import secret_key as _secret_key
+from .kit import search_settings
 from .receiver_strategies import (
     EventSource,
     JobPlan,
@@ -752,17 +753,7 @@ def _search(campaign: _Campaign, max_examples: int, seed: int, paths: tuple[str,
     counter = iter(range(1, 1 << 62))
 
     @hypothesis_seed(seed)
-    @settings(
-        max_examples=max_examples,
-        deadline=None,
-        database=None,
-        derandomize=False,
-        suppress_health_check=list(HealthCheck),
-        phases=(Phase.generate,),
-        verbosity=Verbosity.quiet,
-        print_blob=False,
-        report_multiple_bugs=False,
-    )
+    @search_settings(max_examples, shrink=False)
     # hypothesis draws the job (path, text, files, body style); the many small choices of what
     # to send for each event come from one drawn seed: a draw costs hypothesis about 0.1 ms,
     # and a job has a hundred of these choices (nothing is shrunk: no example fails)

@@ -35,22 +35,19 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
-from hypothesis import HealthCheck, Phase, Verbosity, example, given, settings
+from hypothesis import example, given
 from hypothesis import seed as hypothesis_seed
 
 from statemachine import TERMINAL_STATUSES, StateMachineError, format_time
 from statemachine.engine import Job, Project, TransitionRecord
 
 from ..app import PUBLIC_PREFIX
-from ..config import MockConfig
 from ..faults import FAULT_MODES, LOST_RESPONSE, ApiCall, FaultHit
 from ..public.serialize import job_json
-from ..testing import MockServerThread
 from ..webhooks.dispatcher import EVENT_TYPE
 from ..webhooks.signing import new_message_id, new_secret, serialize_body, signature_headers
 from .checker import (
     CONTRACT_API_KEY,
-    ORIGIN,
     _clear_interrupt,
     _ClientStopped,
     _current_status,
@@ -60,6 +57,8 @@ from .checker import (
     _served_status,
 )
 from .coverage import MachineCoverage
+from .kit import KitRunner, Rate, Timeline, delivery_summary, search_settings
+from .owner import BLOCKED, act_on_job
 from .rules import (
     EPS,
     FALLBACK_WINDOW,
@@ -83,7 +82,6 @@ from .rules import (
     judge_retry_storm,
     judge_uploads,
 )
-from .strategies import AMPLE_CREDITS
 from .violations import ContractViolation
 from .workflow_strategies import (
     WORKFLOW_PATHS,
@@ -105,7 +103,6 @@ __all__ = [
     "workflow_runner",
 ]
 
-BLOCKED = "blocked_insufficient_credits"
 # the registry's rules check_workflow judges (the workflow family's source search rule is the
 # server's: a submission here does not search)
 WORKFLOW_RULES: tuple[str, ...] = (
@@ -206,7 +203,7 @@ class _Request:
 
 
 @dataclass(slots=True)
-class _Example:
+class _Example(Timeline):
     plan: WorkflowPlan
     t0: float
     project_id: str
@@ -241,16 +238,9 @@ class _Example:
     processing_seen: bool = False
     status_since: tuple[str, float] = ("", 0.0)
 
-    def rel(self, t: float) -> float:
-        return t - self.t0
-
-    def schedule(self, at: float, action: str) -> None:
-        self.seq += 1
-        heapq.heappush(self.actions, (at, self.seq, action))
-
 
 @dataclass(slots=True)
-class WorkflowReport:
+class WorkflowReport(Rate):
     """What a passing `check_workflow` run covered."""
 
     seed: int
@@ -260,10 +250,6 @@ class WorkflowReport:
     paths: Counter[str] = field(default_factory=Counter)
     outcomes: Counter[str] = field(default_factory=Counter)  # returned <status> | gave up
     faults: Counter[str] = field(default_factory=Counter)  # kinds of fault injected
-
-    @property
-    def examples_per_second(self) -> float:
-        return self.examples / self.seconds if self.seconds else 0.0
 
     def table(self) -> str:
         lines = [
@@ -325,55 +311,21 @@ def _event_meta(body: bytes) -> tuple[str | None, str | None, str | None, int | 
         return None, None, None, None
 
 
-class WorkflowRunner:
+class WorkflowRunner(KitRunner):
     """One in-process mock server that runs workflow examples one after another."""
 
-    def __init__(
-        self,
-        *,
-        patience: float = 600.0,
-        max_wait: float = 3600.0,
-        max_requests: int = 2000,
-        seed: int | None = None,
-    ) -> None:
-        if not 0 <= patience <= max_wait:
-            raise ValueError(f"need 0 <= patience ({patience}) <= max_wait ({max_wait})")
-        self.patience = patience
-        self.max_wait = max_wait
-        self.max_requests = max_requests
-        self.seed = seed
-        config = MockConfig(
-            clock="manual",
-            port=0,
-            polling="off",
-            clock_origin=ORIGIN,
-            seed=0,
-            journal_size=100,
-            webhook_timeout=5.0,
-        )
-        self.server = MockServerThread(config, prepare=self._install)
+    config_extra = {"webhook_timeout": 5.0}
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self.example: _Example | None = None
         self._tokens = 0
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     def _install(self, app: web.Application) -> None:
-        runner = self
-
-        @web.middleware
-        async def workflow_kit(request: web.Request, handler: Handler) -> web.StreamResponse:
-            return await runner._intercept(request, handler)
-
-        app.middlewares.insert(0, workflow_kit)  # outermost: it sees every public request
+        super()._install(app)
         app.router.add_post(RECEIVER_PATH, self._receive)
-
-    def __enter__(self) -> WorkflowRunner:
-        self.server.start()
-        self.server.call(self.server.state.subscribe, self._on_transition)
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.server.stop()
 
     # -- one example (caller's thread) -------------------------------------------------------
 
@@ -492,22 +444,7 @@ class WorkflowRunner:
             "status": job.state if job is not None else None,
             "now": state.engine.now,
             "history": list(job.history) if job is not None else [],
-            # what coverage counts (as_json would format every timestamp of every example)
-            "deliveries": [
-                {
-                    "state": d.state,
-                    "attempts": [
-                        {
-                            "outcome": a.outcome,
-                            "httpStatus": a.http_status,
-                            "error": a.error,
-                            "kind": a.kind,
-                        }
-                        for a in d.attempts
-                    ],
-                }
-                for d in deliveries
-            ],
+            "deliveries": delivery_summary(deliveries),
             # the log is worded only for a report
             "webhook_log": lambda: self._webhook_log(ex, deliveries),
         }
@@ -604,15 +541,7 @@ class WorkflowRunner:
             self._forge(ex, job)
             return
         with contextlib.suppress(StateMachineError):
-            if action == "top_up":
-                if job.state == BLOCKED:
-                    eng.set_balance(job.org, AMPLE_CREDITS)
-                    eng.resume(job)
-            elif action == "cancel_blocked":
-                if job.state == BLOCKED:
-                    eng.cancel(job)
-            elif action == "cancel" and job.state not in TERMINAL_STATUSES:
-                eng.cancel(job)
+            act_on_job(eng, job, action)
 
     def _forge(self, ex: _Example, job: Job) -> None:
         """A delivery no Plangrep sent: the job claims a status it has not reached, signed
@@ -676,19 +605,8 @@ class WorkflowRunner:
         the webhooks of each step arrive before the next (with `until_delivery`, stop once one
         is in the inbox)."""
         state = self.server.state
-        eng = state.engine
         while True:
-            t = target
-            due = eng.next_due()
-            if due is not None and due < t:
-                t = due
-            if ex.actions and ex.actions[0][0] < t:
-                t = ex.actions[0][0]
-            if t > eng.now:
-                eng.advance(t - eng.now)
-            due = eng.next_due()
-            if due is not None and due <= t:
-                eng.run_until(t)  # float rounding of the clock: fire what is due at t
+            t = self._step(ex.actions, target)
             self._run_actions(ex, t)
             if state.webhooks.pending:
                 await state.webhooks.drain(timeout=5.5)
@@ -1315,17 +1233,7 @@ def check_workflow(
     with WorkflowRunner(patience=patience, max_wait=max_wait, seed=seed) as runner:
 
         @hypothesis_seed(seed)
-        @settings(
-            max_examples=max_examples,
-            deadline=None,
-            database=None,
-            derandomize=False,
-            report_multiple_bugs=False,
-            suppress_health_check=list(HealthCheck),
-            phases=(Phase.explicit, Phase.generate, Phase.shrink),
-            verbosity=Verbosity.quiet,
-            print_blob=False,
-        )
+        @search_settings(max_examples, shrink=True)
         @given(plan=strategy)
         def search(plan: WorkflowPlan) -> None:
             summary = runner.run(workflow, plan)

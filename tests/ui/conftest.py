@@ -2,33 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable
 
 import pytest
 
-from mock_server import MockConfig
+from tests.mock_server.conftest import make_server
 from tests.mock_server.harness import Server
 
-
-@pytest.fixture
-def make_server() -> Iterator[Callable[..., Server]]:
-    """`make_server(**config)` starts a server (manual clock by default); all stop at teardown."""
-    servers: list[Server] = []
-
-    def make(**config: Any) -> Server:
-        config.setdefault("clock", "manual")
-        config.setdefault("seed", 1)
-        server = Server(MockConfig(**config)).start()
-        servers.append(server)
-        return server
-
-    yield make
-    for s in servers:
-        s.stop()
-        assert not s.state.server_errors, f"the server raised: {s.state.server_errors!r}"
+__all__ = ["make_server", "server"]  # make_server: the server tests' own fixture
 
 
 @pytest.fixture
 def server(make_server: Callable[..., Server]) -> Server:
+    """A server with the manual clock and the polling rule on (the dashboard shows it)."""
     return make_server()

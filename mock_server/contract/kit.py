@@ -1,0 +1,169 @@
+"""What the checkers share: hypothesis's settings for a search, the in-process server a runner
+drives, an example's timeline of owner actions, a run's rate, and the delivery summary that
+coverage counts.
+
+`check_client`, `check_workflow`, `plangrep-mock check` and `check_receiver` each search with
+their own strategy and judge with the rule registry; this module holds only the plumbing that
+would otherwise be written four times.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable
+from typing import Any, ClassVar, Self
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+from hypothesis import HealthCheck, Phase, Verbosity, settings
+
+from statemachine.engine import Job, Project, TransitionRecord
+
+from ..config import MockConfig
+from ..testing import MockServerThread
+
+ORIGIN = 1_730_538_000.0  # 2024-11-02T09:00:00.000Z: stable reports
+
+
+def search_settings(max_examples: int, *, shrink: bool) -> settings:
+    """Hypothesis's settings for a checker's search: no deadline, no database, every health
+    check off (a checker's examples are slow by design), quiet. With `shrink` the explicit
+    (canonical) examples run first and a failing one is shrunk; without it the examples are
+    only drawn."""
+    phases = (Phase.explicit, Phase.generate, Phase.shrink) if shrink else (Phase.generate,)
+    return settings(
+        max_examples=max_examples,
+        deadline=None,
+        database=None,
+        derandomize=False,
+        report_multiple_bugs=False,
+        suppress_health_check=list(HealthCheck),
+        phases=phases,
+        verbosity=Verbosity.quiet,
+        print_blob=False,
+    )
+
+
+def delivery_summary(deliveries: Iterable[Any]) -> list[dict[str, Any]]:
+    """The deliveries of a job as `MachineCoverage.add_delivery` counts them (plain values:
+    `as_json` would format every timestamp of every example)."""
+    return [
+        {
+            "state": d.state,
+            "attempts": [
+                {
+                    "outcome": a.outcome,
+                    "httpStatus": a.http_status,
+                    "error": a.error,
+                    "kind": a.kind,
+                }
+                for a in d.attempts
+            ],
+        }
+        for d in deliveries
+    ]
+
+
+class Timeline:
+    """An example's clock origin and its queue of owner actions (`(at, seq, action)`, due
+    first). Mixed into an example dataclass that has the fields `t0`, `seq` and `actions`."""
+
+    t0: float
+    seq: int
+    actions: list[tuple[float, int, str]]
+
+    def rel(self, t: float) -> float:
+        return t - self.t0
+
+    def schedule(self, at: float, action: str) -> None:
+        self.seq += 1
+        heapq.heappush(self.actions, (at, self.seq, action))
+
+
+class Rate:
+    """A run's examples per wall second. Mixed into a report dataclass with `examples` and
+    `seconds`."""
+
+    __slots__ = ()
+    examples: int
+    seconds: float
+
+    @property
+    def examples_per_second(self) -> float:
+        return self.examples / self.seconds if self.seconds else 0.0
+
+
+class KitRunner:
+    """One in-process mock server on a manual clock that runs examples one after another: its
+    outermost middleware hands every request to `_intercept`, and every transition reaches
+    `_on_transition`. A context manager: the server runs between enter and exit."""
+
+    # MockConfig fields a runner sets beyond the shared ones
+    config_extra: ClassVar[dict[str, Any]] = {}
+
+    def __init__(
+        self,
+        *,
+        patience: float = 600.0,
+        max_wait: float = 3600.0,
+        max_requests: int = 2000,
+        seed: int | None = None,
+    ) -> None:
+        if not 0 <= patience <= max_wait:
+            raise ValueError(f"need 0 <= patience ({patience}) <= max_wait ({max_wait})")
+        self.patience = patience
+        self.max_wait = max_wait
+        self.max_requests = max_requests
+        self.seed = seed
+        config = MockConfig(
+            clock="manual",
+            port=0,
+            polling="off",
+            clock_origin=ORIGIN,
+            seed=0,
+            journal_size=100,
+            **self.config_extra,
+        )
+        self.server = MockServerThread(config, prepare=self._install)
+
+    def _install(self, app: web.Application) -> None:
+        runner = self
+
+        @web.middleware
+        async def contract_kit(request: web.Request, handler: Handler) -> web.StreamResponse:
+            return await runner._intercept(request, handler)
+
+        app.middlewares.insert(0, contract_kit)  # outermost: it sees every public request
+
+    def __enter__(self) -> Self:
+        self.server.start()
+        self.server.call(self.server.state.subscribe, self._on_transition)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.server.stop()
+
+    def _step(self, actions: list[tuple[float, int, str]], target: float) -> float:
+        """One step of virtual time towards `target`: to the earliest of it, the next due
+        engine event and the next owner action, firing what is due there. Returns the time
+        reached; the caller runs the owner's actions due then, and steps again until it is
+        `target`."""
+        eng = self.server.state.engine
+        t = target
+        due = eng.next_due()
+        if due is not None and due < t:
+            t = due
+        if actions and actions[0][0] < t:
+            t = actions[0][0]
+        if t > eng.now:
+            eng.advance(t - eng.now)
+        due = eng.next_due()
+        if due is not None and due <= t:
+            eng.run_until(t)  # float rounding of the clock: fire what is due at t
+        return t
+
+    async def _intercept(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        raise NotImplementedError
+
+    def _on_transition(self, rec: TransitionRecord, obj: Job | Project) -> None:
+        raise NotImplementedError
