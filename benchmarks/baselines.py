@@ -356,7 +356,7 @@ class BaselineSettings:
     @classmethod
     def for_run(cls, quick: bool) -> BaselineSettings:
         if quick:
-            return cls(2, 1, 1, 2, 6, 1, journal_on=False)
+            return cls(2, 0.5, 1, 2, 4, 1, journal_on=False)
         return cls(4, 1, 5, 5, 60, 5, journal_on=True)
 
 

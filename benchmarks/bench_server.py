@@ -169,6 +169,9 @@ class PollFigures:
     bare: list[LoadResult] = field(default_factory=list)
     httpserver: list[LoadResult] = field(default_factory=list)
     mock_uvloop: list[LoadResult] = field(default_factory=list)  # serve --loop asyncio
+    # aiohttp's floor on uvloop (benchmarks/targets.py's minimal app): the most any aiohttp
+    # server on this loop answers, whatever it does per request
+    floor_uvloop: list[LoadResult] = field(default_factory=list)
 
     @staticmethod
     def median_rps(results: list[LoadResult]) -> float | None:
@@ -238,6 +241,12 @@ def measure_polling(
             )
             uurl, _ = prepare_job(uport)
             targets.insert(1, ("mock on asyncio's loop", uurl, figures.mock_uvloop))
+            floor_cmd = [sys.executable, "-m", "benchmarks.targets", "minimal", str(body_file)]
+            fport = stack.enter_context(
+                serving([*floor_cmd, API_KEY, "--uvloop"], PORT_LINE, "aiohttp floor", server_cpu)
+            )
+            floor_url = f"http://127.0.0.1:{fport}{path}"
+            targets.insert(3, ("aiohttp's floor on uvloop", floor_url, figures.floor_uvloop))
         for i in range(rounds):
             for name, target, out in targets:
                 r = hit(target)

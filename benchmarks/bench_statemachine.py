@@ -11,7 +11,8 @@
 - `measure_simulate_workers(jobs)`: the same with `workers=` one per CPU (issue 19), unpinned;
   wall time, and the sum of the peak RSS of every process of the run (the parent, its fork
   server and the workers), each sampled with psutil every 50 ms and raised to the process's own
-  `ru_maxrss` where the workers report it.
+  peak (VmHWM) where the workers report it. Never `ru_maxrss`: Linux keeps it across exec, so
+  a child reports the peak of the process that started it.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from transitions import Machine
 from benchmarks.child import run_child
 from statemachine import JOB_TRANSITIONS, JobStatus, fire_job_event
 from statemachine.machine import build_machine
+from statemachine.simulation import SHARD_JOBS
 
 __all__ = [
     "LIFECYCLE",
@@ -102,10 +104,10 @@ def _make_pass_bare(machine: Machine) -> Callable[[list[_Obj]], float]:
 
 
 def measure_transitions(
-    live_jobs: int, *, min_transitions: int = 300_000, min_passes: int = 3
+    live_jobs: int, *, min_transitions: int = 300_000, min_passes: int = 3, warm_up: bool = True
 ) -> TransitionResult:
     """Median microseconds per transition at `live_jobs` live objects, ours vs the baseline,
-    over at least `min_passes` measured passes (after one warm-up pass)."""
+    over at least `min_passes` measured passes (after one warm-up pass, unless not `warm_up`)."""
     ours_objs = [_Obj(i) for i in range(live_jobs)]
     bare_objs = [_Obj(i) for i in range(live_jobs)]
     pass_bare = _make_pass_bare(_baseline_machine())
@@ -114,7 +116,8 @@ def measure_transitions(
     start = JobStatus.PROVISIONING.value
     ours: list[float] = []
     bare: list[float] = []
-    for i in range(passes + 1):
+    first = 0 if warm_up else 1
+    for i in range(first, passes + 1):
         for o in ours_objs:
             o.state = start
         for o in bare_objs:
@@ -154,7 +157,8 @@ jobs = int(sys.argv[1])
 t0 = time.perf_counter()
 report = simulate(jobs, scenario="random", seed=1)
 seconds = time.perf_counter() - t0
-rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+from statemachine.simulation import _peak_rss_kb
+rss_kb = _peak_rss_kb()  # VmHWM: ru_maxrss would include the peak of the process that started us
 print(json.dumps({"seconds": seconds, "rss_kb": rss_kb, "report": report.as_dict()}))
 """
 
@@ -195,7 +199,7 @@ _WORKERS_CHILD = """
 import json, os, sys, threading, time
 import psutil
 from statemachine import simulate
-jobs, workers = int(sys.argv[1]), int(sys.argv[2])
+jobs, workers, shard_jobs = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 me = psutil.Process()
 peaks = {}  # pid -> (name, peak RSS in bytes), sampled: the parent, the fork server, the workers
 cpu = {}  # pid -> CPU seconds (user + system) at the last sample
@@ -227,16 +231,17 @@ sampler = threading.Thread(target=sample, daemon=True)
 if __name__ == "__main__":
     sampler.start()
     t0 = time.perf_counter()
-    report = simulate(jobs, scenario="random", seed=1, workers=workers)
+    report = simulate(jobs, scenario="random", seed=1, workers=workers, shard_jobs=shard_jobs)
     seconds = time.perf_counter() - t0
     done.set()
     sampler.join()
-    # each worker's own ru_maxrss (exact) wins over the samples where both are known
+    # each worker's own peak (VmHWM, exact) wins over the samples where both are known
     for pid, kb in report.extra["peak_rss_kb"].items():
         name = peaks.get(pid, ("worker", 0))[0]
         peaks[pid] = (name, max(peaks.get(pid, (name, 0))[1], kb * 1024))
     import resource
-    mine = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    from statemachine.simulation import _peak_rss_kb
+    mine = _peak_rss_kb() * 1024  # VmHWM: ru_maxrss would include our starter's peak
     own = resource.getrusage(resource.RUSAGE_SELF)
     cpu[me.pid] = own.ru_utime + own.ru_stime
     peaks[me.pid] = ("parent", max(peaks.get(me.pid, ("parent", 0))[1], mine))
@@ -248,16 +253,22 @@ if __name__ == "__main__":
 
 
 def measure_simulate_workers(
-    jobs: int, workers: int | None = None, *, python: str = sys.executable
+    jobs: int,
+    workers: int | None = None,
+    *,
+    shard_jobs: int | None = None,
+    python: str = sys.executable,
 ) -> SimulateWorkersResult:
     """Run `simulate(jobs, scenario="random", seed=1, workers=...)` in a fresh child (one worker
-    per CPU by default) and sum the peak resident memory of every process of the run."""
+    per CPU by default; shards of `SHARD_JOBS` unless `shard_jobs`) and sum the peak resident
+    memory of every process of the run."""
     workers = workers or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
                           else os.cpu_count() or 1)  # fmt: skip
     with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
         f.write(_WORKERS_CHILD)  # a file, not -c: worker processes re-import the main module
     try:
-        data = run_child([python, f.name, str(jobs), str(workers)])
+        shard = shard_jobs or SHARD_JOBS
+        data = run_child([python, f.name, str(jobs), str(workers), str(shard)])
     finally:
         os.unlink(f.name)
     by_process = {k: v / 2**20 for k, v in data["peaks"].items()}

@@ -315,6 +315,16 @@ class ShardResult:
 
 
 def _peak_rss_kb() -> int:
+    """This process's peak resident memory in KiB: Linux's VmHWM, the peak of this process's
+    own memory. `ru_maxrss` is the fallback elsewhere: Linux carries it across exec, so a child
+    started by a large process reports that process's peak."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
     try:
         import resource
     except ImportError:  # not on Windows
