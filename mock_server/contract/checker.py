@@ -20,7 +20,6 @@ import inspect
 import json
 import random
 import threading
-import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -28,8 +27,6 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
-from hypothesis import example, given
-from hypothesis import seed as hypothesis_seed
 
 from statemachine import TERMINAL_STATUSES, format_time
 from statemachine.engine import Job, Project, TransitionRecord
@@ -37,7 +34,7 @@ from statemachine.engine import Job, Project, TransitionRecord
 from ..app import PUBLIC_PREFIX
 from ..errors import ServerError
 from .coverage import DELIVERY_OUTCOMES, MachineCoverage
-from .kit import KitRunner, Rate, Timeline, search_settings
+from .kit import KitRunner, Rate, Timeline, run_search
 from .owner import BLOCKED, Owner
 from .rules import EPS, Seen, judge_cancel, judge_poll, judge_resume
 from .strategies import (
@@ -560,22 +557,17 @@ def check_client(
     strategy = contract_plans(faults=faults, paths=paths)
     with ContractRunner(patience=patience, max_wait=max_wait, seed=seed) as runner:
 
-        @hypothesis_seed(seed)
-        @search_settings(max_examples, shrink=True)
-        @given(plan=strategy)
-        def search(plan: ContractPlan) -> None:
-            # canonical plans run first (explicit examples), then max_examples drawn ones
+        def each(plan: ContractPlan) -> None:
             summary = runner.run(client, plan)
             report.examples += 1
             report.paths[plan.path] += 1
             report.outcomes[summary.get("outcome", "?")] += 1
             report.coverage.add_job_history(summary["history"])
 
-        for plan in reversed(canonical_plans(paths, faults=faults)):
-            search = example(plan=plan)(search)
-        started = time.perf_counter()
-        search()
-        report.seconds = time.perf_counter() - started
+        canonical = canonical_plans(paths, faults=faults)
+        report.seconds = run_search(
+            strategy, canonical, each, max_examples=max_examples, seed=seed
+        )
     return report
 
 

@@ -10,19 +10,26 @@ would otherwise be written four times.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable
-from typing import Any, ClassVar, Self
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any, ClassVar, Self, TypeVar
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
-from hypothesis import HealthCheck, Phase, Verbosity, settings
+from hypothesis import HealthCheck, Phase, Verbosity, example, given, settings
+from hypothesis import seed as hypothesis_seed
+from hypothesis.strategies import SearchStrategy
 
 from statemachine.engine import Job, Project, TransitionRecord
 
 from ..config import MockConfig
+from ..faults import FAULT_MODES, ApiCall, FaultHit
 from ..testing import MockServerThread
+from .workflow_strategies import ApiFault
 
 ORIGIN = 1_730_538_000.0  # 2024-11-02T09:00:00.000Z: stable reports
+
+P = TypeVar("P")
 
 
 def search_settings(max_examples: int, *, shrink: bool) -> settings:
@@ -42,6 +49,57 @@ def search_settings(max_examples: int, *, shrink: bool) -> settings:
         verbosity=Verbosity.quiet,
         print_blob=False,
     )
+
+
+def run_search(
+    strategy: SearchStrategy[P],
+    canonical: Sequence[P],
+    each: Callable[[P], None],
+    *,
+    max_examples: int,
+    seed: int,
+) -> float:
+    """Run `each` on every canonical plan first (explicit examples, in order), then on
+    `max_examples` drawn ones; a failing plan is shrunk and its error raised. Returns the wall
+    seconds of the search."""
+
+    @hypothesis_seed(seed)
+    @search_settings(max_examples, shrink=True)
+    @given(plan=strategy)
+    def search(plan: P) -> None:
+        each(plan)
+
+    for plan in reversed(canonical):
+        search = example(plan=plan)(search)
+    started = time.perf_counter()
+    search()
+    return time.perf_counter() - started
+
+
+async def answer_with_fault(
+    request: web.Request,
+    handler: Handler,
+    fault: ApiFault | None,
+    source: str,
+    wait: Callable[[float], Awaitable[None]],
+) -> tuple[web.StreamResponse, web.StreamResponse | None]:
+    """Answer `request` with `handler`, or through `fault`'s row of the server's fault table
+    (`source` names the checker in the server's fault log; `wait` spends a slow answer's
+    virtual seconds). Returns the answer the client gets and the handler's own answer when it
+    ran: a lost answer commits first, so the two differ."""
+    committed: list[web.StreamResponse] = []
+
+    async def proceed() -> web.StreamResponse:
+        answer = await handler(request)
+        committed.append(answer)
+        return answer
+
+    if fault is None:
+        response = await proceed()
+    else:
+        hit = FaultHit(fault.mode, fault.seconds, source, fault.status, fault.retry_after)
+        response = await FAULT_MODES[fault.mode].apply(ApiCall(request, proceed, wait), hit)
+    return response, committed[0] if committed else None
 
 
 def delivery_summary(deliveries: Iterable[Any]) -> list[dict[str, Any]]:

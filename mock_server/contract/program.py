@@ -80,14 +80,14 @@ from statemachine.engine import Job, Project, TransitionRecord
 
 from ..app import PUBLIC_PREFIX
 from ..config import MockConfig
-from ..faults import FAULT_MODES, LOST_RESPONSE, ApiCall, FaultHit
+from ..faults import LOST_RESPONSE
 from ..public.serialize import job_json
 from ..testing import MockServerThread, ServerError
 from ..webhooks.dispatcher import EVENT_TYPE
 from ..webhooks.signing import new_message_id, new_secret, serialize_body, signature_headers
 from .checker import _current_status, _fault_response, _retry_after, _served_status
 from .coverage import MachineCoverage
-from .kit import ORIGIN, delivery_summary, search_settings
+from .kit import ORIGIN, answer_with_fault, delivery_summary, search_settings
 from .owner import BLOCKED, Owner, OwnerAction
 from .reports import CaseResult, CheckResult, Finding, RuleResult
 from .rules import (
@@ -630,26 +630,14 @@ class _Runner:
         if finding is not None:
             self._word(run, finding, arrival, status or "")
         fault = plan.fault_for(kind, nth)
-        committed: list[web.StreamResponse] = []
-
-        async def proceed() -> web.StreamResponse:
-            answer = await handler(request)
-            committed.append(answer)
-            return answer
-
-        if fault is None:
-            response = await proceed()
-        else:
+        if fault is not None:
             what = f"{kind} #{nth}: {fault.what()}"
             run.injected.append((arrival, call_key(method, path), what))
-            hit = FaultHit(fault.mode, fault.seconds, "plangrep-mock check", fault.status,
-                           fault.retry_after)  # fmt: skip
-            response = await FAULT_MODES[fault.mode].apply(
-                ApiCall(request, proceed, self._wait), hit
-            )
+        response, real = await answer_with_fault(
+            request, handler, fault, "plangrep-mock check", self._wait
+        )
         eng.sync_if_behind()
         lost = fault is not None and fault.mode == LOST_RESPONSE
-        real = committed[0] if committed else None
         answer = Answer(
             status=0 if lost and fault is not None and fault.status is None else response.status,
             lost=lost,

@@ -35,14 +35,12 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
-from hypothesis import example, given
-from hypothesis import seed as hypothesis_seed
 
 from statemachine import TERMINAL_STATUSES, StateMachineError, format_time
 from statemachine.engine import Job, Project, TransitionRecord
 
 from ..app import PUBLIC_PREFIX
-from ..faults import FAULT_MODES, LOST_RESPONSE, ApiCall, FaultHit
+from ..faults import LOST_RESPONSE
 from ..public.serialize import job_json
 from ..webhooks.dispatcher import EVENT_TYPE
 from ..webhooks.signing import new_message_id, new_secret, serialize_body, signature_headers
@@ -57,7 +55,7 @@ from .checker import (
     _served_status,
 )
 from .coverage import MachineCoverage
-from .kit import KitRunner, Rate, Timeline, delivery_summary, search_settings
+from .kit import KitRunner, Rate, Timeline, answer_with_fault, delivery_summary, run_search
 from .owner import BLOCKED, act_on_job
 from .rules import (
     EPS,
@@ -750,26 +748,14 @@ class WorkflowRunner(KitRunner):
         nth = ex.counts[kind]
         ex.counts[kind] += 1
         fault = ex.plan.fault_for(kind, nth)
-        committed: list[web.StreamResponse] = []
-
-        async def proceed() -> web.StreamResponse:
-            answer = await handler(request)
-            committed.append(answer)
-            return answer
-
-        if fault is None:
-            response = await proceed()
-        else:
+        if fault is not None:
             ex.injected.append((arrival, call_key(method, path), f"{kind} #{nth}: {fault.what()}"))
-            hit = FaultHit(fault.mode, fault.seconds, "check_workflow", fault.status,
-                           fault.retry_after)  # fmt: skip
-            response = await FAULT_MODES[fault.mode].apply(
-                ApiCall(request, proceed, lambda s: self._wait(ex, s)), hit
-            )
+        response, real = await answer_with_fault(
+            request, handler, fault, "check_workflow", lambda s: self._wait(ex, s)
+        )
         lost = fault is not None and fault.mode == LOST_RESPONSE
         seen_status = 0 if lost and fault is not None and fault.status is None else response.status
         served = None if lost else _served_status(response)
-        real = committed[0] if committed else None
         self._after(ex, request, kind, mine, arrival, response, real, lost, fault)
         ex.requests.append(
             _Request(
@@ -1232,10 +1218,7 @@ def check_workflow(
     strategy = workflow_plans(faults=faults, paths=paths)
     with WorkflowRunner(patience=patience, max_wait=max_wait, seed=seed) as runner:
 
-        @hypothesis_seed(seed)
-        @search_settings(max_examples, shrink=True)
-        @given(plan=strategy)
-        def search(plan: WorkflowPlan) -> None:
+        def each(plan: WorkflowPlan) -> None:
             summary = runner.run(workflow, plan)
             report.examples += 1
             report.paths[plan.path] += 1
@@ -1250,11 +1233,10 @@ def check_workflow(
             if plan.forged is not None:
                 report.faults["forged delivery"] += 1
 
-        for plan in reversed(canonical_workflow_plans(paths, faults=faults)):
-            search = example(plan=plan)(search)
-        started = time.perf_counter()
-        search()
-        report.seconds = time.perf_counter() - started
+        canonical = canonical_workflow_plans(paths, faults=faults)
+        report.seconds = run_search(
+            strategy, canonical, each, max_examples=max_examples, seed=seed
+        )
     return report
 
 
