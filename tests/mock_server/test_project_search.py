@@ -9,13 +9,15 @@ import pytest
 
 from mock_server import MockConfig
 
-from .corpus import Corpus, build_corpus, words
+from .corpus import CORPUS_ORIGIN, Corpus, build_corpus, words
 from .harness import Server
 
 
 @pytest.fixture(scope="module")
 def world() -> Iterator[tuple[Server, Corpus, list[str]]]:
-    server = Server(MockConfig(clock="manual", seed=5, polling="off")).start()
+    server = Server(
+        MockConfig(clock="manual", seed=5, polling="off", clock_origin=CORPUS_ORIGIN)
+    ).start()
     try:
         corpus = build_corpus(server, name="Harbor Tower")
         empty = [server.ready_project(name=n) for n in ("Riverside Clinic", "Harbor Annex")]

@@ -13,13 +13,15 @@ from hypothesis import strategies as st
 
 from mock_server import MockConfig
 
-from .corpus import CLASSIFICATION, Corpus, build_corpus
+from .corpus import CLASSIFICATION, CORPUS_ORIGIN, Corpus, build_corpus
 from .harness import Server
 
 
 @pytest.fixture(scope="module")
 def world() -> Iterator[tuple[Server, Corpus]]:
-    server = Server(MockConfig(clock="manual", seed=3, polling="off")).start()
+    server = Server(
+        MockConfig(clock="manual", seed=3, polling="off", clock_origin=CORPUS_ORIGIN)
+    ).start()
     try:
         yield server, build_corpus(server)
         assert not server.state.server_errors, server.state.server_errors

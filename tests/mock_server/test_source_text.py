@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from mock_server import MockConfig
 
-from .corpus import Corpus, build_corpus
+from .corpus import CORPUS_ORIGIN, Corpus, build_corpus
 from .harness import Server
 
 KINDS = ["text", "markdown", "page_regions"]
@@ -21,7 +21,9 @@ FACET_KINDS = ["facet_source_text", "facet_match_text"]
 
 @pytest.fixture(scope="module")
 def world() -> Iterator[tuple[Server, Corpus]]:
-    server = Server(MockConfig(clock="manual", seed=4, polling="off")).start()
+    server = Server(
+        MockConfig(clock="manual", seed=4, polling="off", clock_origin=CORPUS_ORIGIN)
+    ).start()
     try:
         yield server, build_corpus(server, name="Source Text")
         assert not server.state.server_errors, server.state.server_errors
