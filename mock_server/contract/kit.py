@@ -1,6 +1,7 @@
-"""What the checkers share: hypothesis's settings for a search, the in-process server a runner
-drives, an example's timeline of owner actions, a run's rate, and the delivery summary that
-coverage counts.
+"""What the checkers share: hypothesis's settings and the search over canonical then drawn
+plans, the in-process server a runner drives, a call answered through the fault table, an
+example's timeline of owner actions, a run's rate, and the delivery summary that coverage
+counts.
 
 `check_client`, `check_workflow`, `plangrep-mock check` and `check_receiver` each search with
 their own strategy and judge with the rule registry; this module holds only the plumbing that
