@@ -16,6 +16,9 @@ from statemachine import render_diagram, simulate
 from statemachine.errors import StateMachineError
 from statemachine.simulation import SHARD_JOBS
 
+from .config import CHECK_DEFAULT_EXAMPLES as DEFAULT_EXAMPLES
+from .config import CHECK_DEFAULT_JITTER as DEFAULT_JITTER
+from .config import CHECK_DEFAULT_TIME_SCALE as DEFAULT_TIME_SCALE
 from .config import MockConfig, parse_key_spec
 
 __all__ = ["build_parser", "config_from_args", "main", "serve"]
@@ -345,7 +348,6 @@ def _run_check_receiver(args: argparse.Namespace) -> int:
 
 
 def _add_check_parser(sub: Any) -> None:
-    from .contract.program import DEFAULT_EXAMPLES, DEFAULT_JITTER, DEFAULT_TIME_SCALE
 
     check = sub.add_parser(
         "check",

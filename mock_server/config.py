@@ -9,6 +9,9 @@ from typing import Literal
 
 __all__ = [
     "ALL_SCOPES",
+    "CHECK_DEFAULT_EXAMPLES",
+    "CHECK_DEFAULT_JITTER",
+    "CHECK_DEFAULT_TIME_SCALE",
     "POLLING_POLICIES",
     "KeySpec",
     "MockConfig",
@@ -17,6 +20,11 @@ __all__ = [
 
 ALL_SCOPES: frozenset[str] = frozenset({"jobs:read", "jobs:write", "artifacts:read"})
 POLLING_POLICIES: tuple[str, ...] = ("enforce", "record", "off")
+# `plangrep-mock check`'s defaults, here so that the CLI's help can show them without importing
+# the checker (and hypothesis) for every command
+CHECK_DEFAULT_TIME_SCALE = 200.0  # a 15 s poll loop: 75 ms of wall time per poll
+CHECK_DEFAULT_JITTER = 0.002  # wall seconds a poll may come early (the program's timers, the OS)
+CHECK_DEFAULT_EXAMPLES = 20  # drawn after the canonical ones (one per path)
 PollingPolicy = Literal["enforce", "record", "off"]
 ClockName = Literal["manual", "realtime"]
 

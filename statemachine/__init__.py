@@ -56,6 +56,7 @@ from .simulation import SimulationReport, simulate
 from .statuses import (
     ACTIVE_STATUSES,
     OPEN_FILE_STATUSES,
+    RESULT_STATUSES,
     TERMINAL_STATUSES,
     UPLOAD_WINDOW,
     FileStatus,
@@ -76,6 +77,7 @@ __all__ = [
     "OPEN_FILE_STATUSES",
     "PROJECT_CREATION_CHARGE",
     "PROJECT_TRANSITIONS",
+    "RESULT_STATUSES",
     "TERMINAL_STATUSES",
     "UPLOAD_WINDOW",
     "Account",

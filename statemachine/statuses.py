@@ -7,6 +7,7 @@ from enum import StrEnum
 __all__ = [
     "ACTIVE_STATUSES",
     "OPEN_FILE_STATUSES",
+    "RESULT_STATUSES",
     "TERMINAL_STATUSES",
     "UPLOAD_WINDOW",
     "FileStatus",
@@ -43,6 +44,8 @@ TERMINAL_STATUSES: frozenset[str] = frozenset(
     }
 )
 ACTIVE_STATUSES: frozenset[str] = frozenset(s for s in JobStatus if s not in TERMINAL_STATUSES)
+# the statuses in which a job has a result document
+RESULT_STATUSES: frozenset[str] = frozenset({JobStatus.COMPLETED, JobStatus.COMPLETED_WITH_ERRORS})
 # the statuses in which a job accepts files (form upload, registration, bytes)
 UPLOAD_WINDOW: frozenset[str] = frozenset({JobStatus.AWAITING_UPLOADS, JobStatus.UPLOADING})
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 import hashlib
 import random
 
+from statemachine.ids import ulid
+
 __all__ = ["IdSource", "stable_seed"]
 
-_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
-_PAIRS = [a + b for a in _ALPHABET for b in _ALPHABET]
-_SHIFTS = tuple(range(120, -1, -10))  # 13 pairs of 10 bits
+_BITS_80 = (1 << 80) - 1
 
 
 def stable_seed(*parts: object) -> int:
@@ -35,5 +35,6 @@ class IdSource:
 
     def new(self, prefix: str) -> str:
         bits = self._rng.getrandbits(130)
-        p = _PAIRS
-        return prefix + "".join([p[(bits >> shift) & 1023] for shift in _SHIFTS])
+        # spelled as the server's ids are: 130 bits are 26 characters, the top 50 where a
+        # ULID has its time (entity ids are random throughout)
+        return ulid(prefix, bits >> 80, bits & _BITS_80)

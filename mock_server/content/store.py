@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterable
 
-from statemachine import Engine, Job, Project
+from statemachine import RESULT_STATUSES, Engine, Job, Project
 
 from .artifacts import ArtifactIndex
 from .facts import DocumentFacts, facts_from_job
@@ -20,7 +20,6 @@ from .project import ProjectContent
 
 __all__ = ["RESULT_STATUSES", "ContentStore", "JobContent"]
 
-RESULT_STATUSES = frozenset({"completed", "completed_with_errors"})
 # After generating this many pages in one call, collect once: a large project's content is
 # hundreds of thousands of objects, and the garbage collector's one full pass over new objects
 # would otherwise land in the middle of later requests (a third of a second for 10,000 sheets).

@@ -13,7 +13,7 @@ from __future__ import annotations
 import heapq
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import Any, ClassVar, Self, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -21,16 +21,23 @@ from hypothesis import HealthCheck, Phase, Verbosity, example, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis.strategies import SearchStrategy
 
+from statemachine import format_time
 from statemachine.engine import Job, Project, TransitionRecord
 
 from ..config import MockConfig
 from ..faults import FAULT_MODES, ApiCall, FaultHit
+from ..public.serialize import job_json
 from ..testing import MockServerThread
-from .workflow_strategies import ApiFault
+from ..webhooks.dispatcher import EVENT_TYPE
+from ..webhooks.signing import new_message_id, new_secret, serialize_body, signature_headers
+from .workflow_strategies import ApiFault, WebhookFault
 
 ORIGIN = 1_730_538_000.0  # 2024-11-02T09:00:00.000Z: stable reports
 
 P = TypeVar("P")
+
+if TYPE_CHECKING:
+    from ..state import MockState
 
 
 def search_settings(max_examples: int, *, shrink: bool) -> settings:
@@ -101,6 +108,63 @@ async def answer_with_fault(
         hit = FaultHit(fault.mode, fault.seconds, source, fault.status, fault.retry_after)
         response = await FAULT_MODES[fault.mode].apply(ApiCall(request, proceed, wait), hit)
     return response, committed[0] if committed else None
+
+
+def forged_delivery(
+    state: MockState, job: Job, claims: str, sequence: int
+) -> tuple[dict[str, str], bytes]:
+    """A delivery no Plangrep sent: `job` claiming status `claims` as event `sequence`, signed
+    with a fresh key that is not the job's (an attacker who knows the URL, not the secret).
+    Returns its headers and body."""
+    now = state.engine.now
+    payload = {
+        "type": EVENT_TYPE,
+        "timestamp": format_time(now),
+        "data": {
+            "job": job_json(state, job, status=claims),
+            "previousStatus": job.state,
+            "sequence": sequence,
+        },
+    }
+    body = serialize_body(payload)
+    headers = {
+        "content-type": "application/json",
+        **signature_headers(new_secret(), new_message_id(), int(time.time()), body),
+    }
+    return headers, body
+
+
+def arm_webhook_faults(state: MockState, faults: Iterable[WebhookFault], event: int) -> None:
+    """Register the plan's faults for the job's `event`-th webhook now: the dispatcher takes a
+    fault when it queues an event, so call this as event `event - 1` has just been queued."""
+    for f in faults:
+        if f.event == event:
+            body: dict[str, Any] = {"target": "webhooks", "mode": f.mode}
+            if f.mode == "delay" and f.seconds is not None:
+                body["seconds"] = f.seconds
+            state.faults.add(body)
+
+
+Injected = list[tuple[float, str, str]]  # (virtual time, call key, what was injected)
+
+
+def last_fault(injected: Injected, path: str) -> str:
+    """The fault that exposed a violation, when none is tied to the call: the last one."""
+    if injected:
+        return injected[-1][2] + " (the last fault injected before it)"
+    return f"no fault: the server's behaviour alone (path {path})"
+
+
+def fault_on(injected: Injected, call: str, path: str) -> str:
+    """The faults injected on `call` (its last three), else the last fault."""
+    found = [what for _, c, what in injected if c == call]
+    return "; ".join(found[-3:]) if found else last_fault(injected, path)
+
+
+def fault_on_kind(injected: Injected, kind: str, path: str) -> str:
+    """The last fault injected on a call of `kind`, else the last fault."""
+    found = [what for _, _, what in injected if what.startswith(f"{kind} #")]
+    return found[-1] if found else last_fault(injected, path)
 
 
 def delivery_summary(deliveries: Iterable[Any]) -> list[dict[str, Any]]:

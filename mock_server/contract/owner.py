@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from statemachine import TERMINAL_STATUSES, FileSpec, StateMachineError
 from statemachine.engine import Engine, Job, TransitionRecord
 
+from .rules import BLOCKED
 from .strategies import AMPLE_CREDITS, ContractPlan
 from .workflow_strategies import WorkflowPlan
 
 __all__ = ["BLOCKED", "Owner", "OwnerAction", "act_on_job"]
 
-BLOCKED = "blocked_insufficient_credits"
 
 OwnerAction = str  # upload | complete | top_up | cancel_blocked | cancel
 

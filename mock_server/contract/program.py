@@ -79,15 +79,27 @@ from statemachine import TERMINAL_STATUSES, format_time
 from statemachine.engine import Job, Project, TransitionRecord
 
 from ..app import PUBLIC_PREFIX
-from ..config import MockConfig
+from ..config import (
+    CHECK_DEFAULT_EXAMPLES,
+    CHECK_DEFAULT_JITTER,
+    CHECK_DEFAULT_TIME_SCALE,
+    MockConfig,
+)
 from ..faults import LOST_RESPONSE
-from ..public.serialize import job_json
 from ..testing import MockServerThread, ServerError
-from ..webhooks.dispatcher import EVENT_TYPE
-from ..webhooks.signing import new_message_id, new_secret, serialize_body, signature_headers
 from .checker import _current_status, _fault_response, _retry_after, _served_status
 from .coverage import MachineCoverage
-from .kit import ORIGIN, answer_with_fault, delivery_summary, search_settings
+from .kit import (
+    ORIGIN,
+    answer_with_fault,
+    arm_webhook_faults,
+    delivery_summary,
+    fault_on,
+    fault_on_kind,
+    forged_delivery,
+    last_fault,
+    search_settings,
+)
 from .owner import BLOCKED, Owner, OwnerAction
 from .reports import CaseResult, CheckResult, Finding, RuleResult
 from .rules import (
@@ -130,9 +142,9 @@ __all__ = [
 ]
 
 PROGRAM_API_KEY = "pgk_live_checkprogram"
-DEFAULT_TIME_SCALE = 200.0  # a 15 s poll loop: 75 ms of wall time per poll
-DEFAULT_JITTER = 0.002  # wall seconds a poll may come early (the program's timers, the OS)
-DEFAULT_EXAMPLES = 20  # drawn after the canonical ones (one per path)
+DEFAULT_TIME_SCALE = CHECK_DEFAULT_TIME_SCALE
+DEFAULT_JITTER = CHECK_DEFAULT_JITTER
+DEFAULT_EXAMPLES = CHECK_DEFAULT_EXAMPLES
 MAX_REQUESTS = 2000
 STARTUP_GRACE = 5.0  # wall seconds the clock waits for the program's first request
 STDERR_LINES = 20
@@ -694,12 +706,7 @@ class _Runner:
         plan = run.plan
         if not isinstance(plan, WorkflowPlan):
             return
-        for f in plan.webhook_faults:
-            if f.event == event:
-                body: dict[str, Any] = {"target": "webhooks", "mode": f.mode}
-                if f.mode == "delay" and f.seconds is not None:
-                    body["seconds"] = f.seconds
-                self.server.state.faults.add(body)
+        arm_webhook_faults(self.server.state, plan.webhook_faults, event)
 
     # -- workflow mode: webhooks -----------------------------------------------------
 
@@ -718,23 +725,11 @@ class _Runner:
         if job.state in TERMINAL_STATUSES or job.state == forged.claims:
             return
         now = state.engine.now
-        payload = {
-            "type": EVENT_TYPE,
-            "timestamp": format_time(now),
-            "data": {
-                "job": job_json(state, job, status=forged.claims),
-                "previousStatus": job.state,
-                # ahead of the genuine events that may reach the program first (it travels
-                # over real HTTP while the job moves on), so that a client ordering events by
-                # sequence does not drop it as old: what it does with it is what is judged
-                "sequence": len(job.history) + FORGED_SEQUENCE_LEAD,
-            },
-        }
-        body = serialize_body(payload)
-        headers = {
-            "content-type": "application/json",
-            **signature_headers(new_secret(), new_message_id(), int(time.time()), body),
-        }
+        # its sequence is ahead of the genuine events that may reach the program first (it
+        # travels over real HTTP while the job moves on), so that a client ordering events by
+        # sequence does not drop it as old: what it does with it is what is judged
+        sequence = len(job.history) + FORGED_SEQUENCE_LEAD
+        headers, body = forged_delivery(state, job, forged.claims, sequence)
         record = _Forged(run.rel(now), forged.claims, job.state)
         run.forged.append(record)
         run.injected.append((now, "webhook", forged.describe()))
@@ -967,12 +962,10 @@ class _Runner:
         self._violate(run, rule, message, exposed)
 
     def _fault_on(self, run: _Run, call: str) -> str:
-        found = [what for _, c, what in run.injected if c == call]
-        return "; ".join(found[-3:]) if found else self._last_fault(run)
+        return fault_on(run.injected, call, run.plan.path)
 
     def _fault_on_kind(self, run: _Run, kind: str) -> str:
-        found = [what for _, _, what in run.injected if what.startswith(f"{kind} #")]
-        return found[-1] if found else self._last_fault(run)
+        return fault_on_kind(run.injected, kind, run.plan.path)
 
     def _forged_fault(self, run: _Run) -> str:
         plan = run.plan
@@ -981,9 +974,7 @@ class _Runner:
         return self._last_fault(run)
 
     def _last_fault(self, run: _Run) -> str:
-        if run.injected:
-            return run.injected[-1][2] + " (the last fault injected before it)"
-        return f"no fault: the server's behaviour alone (path {run.plan.path})"
+        return last_fault(run.injected, run.plan.path)
 
     def _violate(self, run: _Run, rule: str, message: str, exposed: str | None = None) -> None:
         if run.violation is not None:

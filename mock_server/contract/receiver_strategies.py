@@ -45,7 +45,9 @@ from .deliveries import (
     Event,
     Knobs,
 )
-from .strategies import AMPLE_CREDITS, PATHS, ContractPlan, canonical_plans, contract_plans
+from .owner import act_on_job
+from .rules import BLOCKED
+from .strategies import PATHS, ContractPlan, canonical_plans, contract_plans
 
 __all__ = [
     "NASTY_TEXT",
@@ -60,7 +62,6 @@ __all__ = [
     "valid_knobs",
 ]
 
-BLOCKED = "blocked_insufficient_credits"
 MAX_FILES = 100
 EXTERNAL_ID_MAX = 180
 
@@ -232,13 +233,8 @@ class EventSource:
                     schedule(engine.now + owner.complete_after, "complete")
             elif action == "complete":
                 engine.complete_uploads(job)
-            elif action == "top_up" and job.state == BLOCKED:
-                engine.set_balance(self._org, AMPLE_CREDITS)
-                engine.resume(job)
-            elif (action == "cancel_blocked" and job.state == BLOCKED) or (
-                action == "cancel" and job.state not in TERMINAL_STATUSES
-            ):
-                engine.cancel(job)
+            else:
+                act_on_job(engine, job, action)  # the project's jobs are all of self._org
         except StateMachineError:
             pass  # the job moved on: the owner's action no longer applies
 

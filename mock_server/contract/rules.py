@@ -25,9 +25,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from statemachine import TERMINAL_STATUSES, JobStatus
+from statemachine import RESULT_STATUSES, TERMINAL_STATUSES, JobStatus
 
 __all__ = [
+    "BLOCKED",
     "DUPLICATE_WINDOW",
     "EPS",
     "FALLBACK_WINDOW",
@@ -66,8 +67,7 @@ __all__ = [
 POLL_INTERVAL = 5.0  # Plangrep: never poll one job more often than every 5 s
 # an interval of exactly the floor is allowed, whatever the float error of the clock
 EPS = 1e-3
-_BLOCKED = JobStatus.BLOCKED_INSUFFICIENT_CREDITS
-RESULT_STATUSES: frozenset[str] = frozenset({JobStatus.COMPLETED, JobStatus.COMPLETED_WITH_ERRORS})
+BLOCKED = JobStatus.BLOCKED_INSUFFICIENT_CREDITS
 # a create that repeats one whose answer was lost, this soon after it, is a retry (virtual s)
 DUPLICATE_WINDOW = 3600.0
 # retrying one call: a pause shorter than this is no back-off; this many such retries in a row,
@@ -222,7 +222,7 @@ def judge_poll(
 def judge_resume(seen: Seen, current_status: str) -> Finding | None:
     """A resume of a job that is not blocked, by a key that was not last shown it blocked (one
     that was raced with another resume: not its fault)."""
-    if current_status != _BLOCKED and seen.last_status != _BLOCKED:
+    if current_status != BLOCKED and seen.last_status != BLOCKED:
         return Finding(
             "resume_not_blocked", {"status": current_status, "lastShown": seen.last_status}
         )

@@ -22,9 +22,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from statemachine import TERMINAL_STATUSES
+from statemachine import TERMINAL_STATUSES, UPLOAD_WINDOW
 
 from .rules import (
+    BLOCKED,
     EPS,
     RESULT_STATUSES,
     Creates,
@@ -46,9 +47,6 @@ from .rules import (
 )
 
 __all__ = ["BLOCKED", "UPLOAD_WINDOW", "Answer", "Submission"]
-
-BLOCKED = "blocked_insufficient_credits"
-UPLOAD_WINDOW = ("awaiting_uploads", "uploading")
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,6 @@ import inspect
 import json
 import random
 import threading
-import time
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -36,14 +35,11 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from statemachine import TERMINAL_STATUSES, StateMachineError, format_time
+from statemachine import TERMINAL_STATUSES, UPLOAD_WINDOW, format_time
 from statemachine.engine import Job, Project, TransitionRecord
 
 from ..app import PUBLIC_PREFIX
 from ..faults import LOST_RESPONSE
-from ..public.serialize import job_json
-from ..webhooks.dispatcher import EVENT_TYPE
-from ..webhooks.signing import new_message_id, new_secret, serialize_body, signature_headers
 from .checker import (
     CONTRACT_API_KEY,
     _clear_interrupt,
@@ -55,8 +51,20 @@ from .checker import (
     _served_status,
 )
 from .coverage import MachineCoverage
-from .kit import KitRunner, Rate, Timeline, answer_with_fault, delivery_summary, run_search
-from .owner import BLOCKED, act_on_job
+from .kit import (
+    KitRunner,
+    Rate,
+    Timeline,
+    answer_with_fault,
+    arm_webhook_faults,
+    delivery_summary,
+    fault_on,
+    fault_on_kind,
+    forged_delivery,
+    last_fault,
+    run_search,
+)
+from .owner import BLOCKED, Owner
 from .rules import (
     EPS,
     FALLBACK_WINDOW,
@@ -119,7 +127,6 @@ WORKFLOW_RULES: tuple[str, ...] = (
     "resume_not_blocked",
     "cancel_not_cancellable",
 )
-UPLOAD_WINDOW = ("awaiting_uploads", "uploading")
 # giving up with an error is fine after this many failed attempts in a row at the last call
 OUTAGE_FAILURES = 5
 MAX_REQUESTS_WITHOUT_SLEEP = 40
@@ -233,7 +240,7 @@ class _Example(Timeline):
     terminal: tuple[str, float] | None = None  # the job's terminal status and when
     terminal_known: bool = False  # a poll served it, or a genuine delivery of it was taken
     results: list[Any] = field(default_factory=list)  # result documents the workflow was served
-    processing_seen: bool = False
+    owner: Owner | None = None  # the account owner, once the submission made its job
     status_since: tuple[str, float] = ("", 0.0)
 
 
@@ -479,20 +486,17 @@ class WorkflowRunner(KitRunner):
     def _arm_webhook_fault(self, ex: _Example, event: int) -> None:
         """Register the plan's fault for the job's `event`-th webhook now: the dispatcher takes
         a fault when it queues an event, and event `event - 1` has just been queued."""
-        for f in ex.plan.webhook_faults:
-            if f.event == event:
-                body: dict[str, Any] = {"target": "webhooks", "mode": f.mode}
-                if f.mode == "delay" and f.seconds is not None:
-                    body["seconds"] = f.seconds
-                self.server.state.faults.add(body)
+        arm_webhook_faults(self.server.state, ex.plan.webhook_faults, event)
 
     def _adopt(self, ex: _Example, job: Job) -> None:
         """The submission's job: the owner's timed actions count from its creation."""
         ex.job_id = job.id
         ex.status_since = (job.state, job.created_at)
-        owner = ex.plan.owner
-        if owner.cancel_at is not None:
-            ex.schedule(job.created_at + owner.cancel_at, "cancel")
+        eng = self.server.state.engine
+        # the workflow uploads; the owner only reacts to blocks and cancels
+        ex.owner = Owner(eng, ex.plan, job.id, job.created_at, ex.schedule, uploads=False,
+                         cancel_on=ex.plan.cancel_on)  # fmt: skip
+        ex.owner.start()
         if ex.plan.forged is not None:
             ex.schedule(job.created_at + ex.plan.forged.at, "forge")
 
@@ -508,19 +512,8 @@ class WorkflowRunner(KitRunner):
         self._arm_webhook_fault(ex, rec.sequence)
         if rec.dst in TERMINAL_STATUSES and ex.terminal is None:
             ex.terminal = (rec.dst, rec.at)
-        owner = ex.plan.owner
-        if ex.plan.cancel_on == rec.dst:
-            ex.schedule(rec.at, "cancel")
-        if rec.dst == BLOCKED and owner.on_block != "wait":
-            action = "top_up" if owner.on_block == "top_up" else "cancel_blocked"
-            ex.schedule(rec.at + owner.block_action_after, action)
-        elif (
-            rec.dst == "processing"
-            and not ex.processing_seen
-            and owner.cancel_after_processing_starts is not None
-        ):
-            ex.processing_seen = True
-            ex.schedule(rec.at + owner.cancel_after_processing_starts, "cancel")
+        if ex.owner is not None:
+            ex.owner.on_transition(rec)
 
     def _run_actions(self, ex: _Example, t: float) -> None:
         while ex.actions and ex.actions[0][0] <= t + 1e-9:
@@ -530,16 +523,13 @@ class WorkflowRunner(KitRunner):
     def _act(self, ex: _Example, action: str) -> None:
         """The account owner's actions (and the forger's); a refusal (the job moved on) is not
         the workflow's business and is ignored."""
-        state = self.server.state
-        eng = state.engine
-        job = eng.jobs.get(ex.job_id) if ex.job_id is not None else None
+        job = self.server.state.engine.jobs.get(ex.job_id) if ex.job_id is not None else None
         if job is None:
             return
         if action == "forge":
             self._forge(ex, job)
-            return
-        with contextlib.suppress(StateMachineError):
-            act_on_job(eng, job, action)
+        elif ex.owner is not None:
+            ex.owner.act(action)
 
     def _forge(self, ex: _Example, job: Job) -> None:
         """A delivery no Plangrep sent: the job claims a status it has not reached, signed
@@ -548,22 +538,10 @@ class WorkflowRunner(KitRunner):
         assert forged is not None
         if job.state in TERMINAL_STATUSES or job.state == forged.claims:
             return
-        state = self.server.state
-        now = state.engine.now
-        payload = {
-            "type": EVENT_TYPE,
-            "timestamp": format_time(now),
-            "data": {
-                "job": job_json(state, job, status=forged.claims),
-                "previousStatus": job.state,
-                "sequence": len(job.history) + 1,
-            },
-        }
-        body = serialize_body(payload)
-        headers = {
-            "content-type": "application/json",
-            **signature_headers(new_secret(), new_message_id(), int(time.time()), body),
-        }
+        now = self.server.state.engine.now
+        headers, body = forged_delivery(
+            self.server.state, job, forged.claims, len(job.history) + 1
+        )
         arrival = _Arrival(
             WebhookDelivery(headers, body),
             now,
@@ -1004,20 +982,16 @@ class WorkflowRunner(KitRunner):
     # -- the fault that exposed it -------------------------------------------------------------
 
     def _fault_on(self, ex: _Example, call: str) -> str:
-        found = [what for _, c, what in ex.injected if c == call]
-        return "; ".join(found[-3:]) if found else self._last_fault(ex)
+        return fault_on(ex.injected, call, ex.plan.path)
 
     def _fault_on_kind(self, ex: _Example, kind: str) -> str:
-        found = [what for _, _, what in ex.injected if what.startswith(f"{kind} #")]
-        return found[-1] if found else self._last_fault(ex)
+        return fault_on_kind(ex.injected, kind, ex.plan.path)
 
     def _forged_fault(self, ex: _Example) -> str:
         return ex.plan.forged.describe() if ex.plan.forged else self._last_fault(ex)
 
     def _last_fault(self, ex: _Example) -> str:
-        if ex.injected:
-            return ex.injected[-1][2] + " (the last fault injected before it)"
-        return f"no fault: the server's behaviour alone (path {ex.plan.path})"
+        return last_fault(ex.injected, ex.plan.path)
 
     def _violate(self, ex: _Example, rule: str, message: str, exposed: str | None = None) -> None:
         if ex.violation is not None:

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.config import JsonDict
 
+from ..content.query import CLASSIFICATIONS
 from ..http.body import JsonInt
 
 __all__ = [
@@ -93,7 +94,6 @@ __all__ = [
     "WarningModel",
 ]
 
-CLASSIFICATIONS = ("plans", "specifications", "documents", "addenda", "mixed", "other")
 Classification = Literal["plans", "specifications", "documents", "addenda", "mixed", "other"]
 _SHA256 = r"^[0-9a-f]{64}$"
 

@@ -10,6 +10,7 @@ from statemachine import (
     MAX_DECLARED_BYTES,
     MAX_FILES,
     OPEN_FILE_STATUSES,
+    RESULT_STATUSES,
     TERMINAL_STATUSES,
     FileStatus,
     Job,
@@ -34,7 +35,6 @@ __all__ = [
 ]
 
 LIMITS: dict[str, int] = {"maxDeclaredBytes": MAX_DECLARED_BYTES, "maxFiles": MAX_FILES}
-RESULT_STATUSES = frozenset({JobStatus.COMPLETED, JobStatus.COMPLETED_WITH_ERRORS})
 
 
 # A job's createdAt and expiresAt never change and updatedAt rarely does: formatting them is the
