@@ -7,6 +7,8 @@ from typing import Any
 
 from aiohttp import web
 
+from statemachine.billing import Account
+
 from ..errors import NotFound, field_error, json_response, short
 from ..http.body import read_json
 from ..http.endpoints import Endpoint
@@ -36,7 +38,11 @@ def _org_of(state: MockState, api_key: str) -> str:
 
 def profile_json(state: MockState, org: str) -> dict[str, int]:
     """An organisation's documented profile, in the API's names."""
-    acct = state.engine.account(org)
+    return profile_of(state.engine.account(org))
+
+
+def profile_of(acct: Account) -> dict[str, int]:
+    """An account's documented profile, in the API's names."""
     return {
         "drawingCreditsPerPage": acct.drawing_credits_per_page,
         "documentCreditsPerPage": acct.document_credits_per_page,

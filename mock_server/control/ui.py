@@ -50,6 +50,7 @@ from ..ui.models import (
     parse_query,
     query_params,
 )
+from .accounts import profile_of
 from .system import CONTROL_PREFIX
 
 __all__ = ["ENDPOINTS", "UI_PREFIX", "machine_json"]
@@ -128,12 +129,7 @@ def _accounts(state: MockState) -> list[dict[str, Any]]:
             {
                 "organisation": org,
                 "balance": acct.balance,
-                "profile": {
-                    "drawingCreditsPerPage": acct.drawing_credits_per_page,
-                    "documentCreditsPerPage": acct.document_credits_per_page,
-                    "jobPageLimit": acct.job_page_limit,
-                    "retentionDays": acct.retention_days,
-                },
+                "profile": profile_of(acct),
                 # without configured keys every token is its own organisation: the org is its key
                 "apiKeys": keys.get(org, [] if state.config.api_keys else [org]),
             }

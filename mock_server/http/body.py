@@ -50,11 +50,12 @@ def json_integer(value: Any) -> Any:
 JsonInt = Annotated[int, BeforeValidator(json_integer), Field(strict=True)]
 
 
-def validation_details(exc: ValidationError) -> list[dict[str, str]]:
-    """A pydantic error as `details`: one `{field, message}` per bad field."""
+def validation_details(exc: ValidationError, root: str = "(body)") -> list[dict[str, str]]:
+    """A pydantic error as `details`: one `{field, message}` per bad field (`root` names an
+    error of the whole body or query)."""
     out = []
     for err in exc.errors(include_url=False):
-        loc = ".".join(str(p) for p in err["loc"]) or "(body)"
+        loc = ".".join(str(p) for p in err["loc"]) or root
         out.append({"field": loc, "message": err["msg"]})
     return out
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from statemachine import JobStatus
 
 from ..errors import ValidationFailed
+from ..http.body import validation_details
 
 __all__ = [
     "JobListQuery",
@@ -76,10 +77,7 @@ def parse_query(model: type[M], query: Any) -> M:
     try:
         return model.model_validate(dict(query))
     except ValidationError as exc:
-        details = [
-            {"field": ".".join(str(p) for p in e["loc"]) or "(query)", "message": e["msg"]}
-            for e in exc.errors(include_url=False)
-        ]
+        details = validation_details(exc, root="(query)")
         first = details[0]
         raise ValidationFailed(
             details=details,
